@@ -1,0 +1,126 @@
+import { and, asc, eq, gt, ilike, or, sql, SQL } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, conflict, newId, notFound, toPage } from '@fedmcp/service-kit';
+import { CustomerRow, customers, schema } from './customer.schema';
+
+export type Tier = CustomerRow['tier'];
+export type Status = CustomerRow['status'];
+
+/** The customer as tools return it. */
+export interface Customer {
+  customer_id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  tier: Tier;
+  status: Status;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    customer_id: row.id,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    tier: row.tier,
+    status: row.status,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code === UNIQUE_VIOLATION || e?.cause?.code === UNIQUE_VIOLATION;
+}
+
+const emailTaken = (email: string) =>
+  conflict(`A customer with email "${email}" already exists (emails are unique, case-insensitive). Use search_customers to find it, or pick another email.`, { field: 'email' });
+
+export interface NewCustomer {
+  name: string;
+  email: string;
+  phone?: string;
+  tier?: Tier;
+}
+
+export interface CustomerSearch {
+  query?: string;
+  tier?: Tier;
+  status?: Status;
+  limit: number;
+  cursor?: string;
+}
+
+/** Escapes LIKE wildcards so a query is matched literally. */
+function likePattern(query: string): string {
+  return `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class CustomerRepository {
+  private readonly cursors = new CursorCodec('customer:search');
+
+  constructor(private readonly db: AppDatabase<typeof schema>) {}
+
+  async create(input: NewCustomer): Promise<Customer> {
+    try {
+      const [row] = await this.db
+        .insert(customers)
+        .values({ id: newId('cus'), name: input.name, email: input.email, phone: input.phone ?? null, tier: input.tier ?? 'free' })
+        .returning();
+      return toCustomer(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw emailTaken(input.email);
+      throw error;
+    }
+  }
+
+  async find(id: string): Promise<Customer | undefined> {
+    const [row] = await this.db.select().from(customers).where(eq(customers.id, id)).limit(1);
+    return row ? toCustomer(row) : undefined;
+  }
+
+  async update(id: string, changes: Partial<Pick<CustomerRow, 'name' | 'email' | 'phone' | 'tier' | 'status'>>): Promise<Customer> {
+    try {
+      const [row] = await this.db
+        .update(customers)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(customers.id, id))
+        .returning();
+      if (!row) throw notFound('customer', id, 'Use search_customers to find valid ids.');
+      return toCustomer(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw emailTaken(changes.email ?? '');
+      throw error;
+    }
+  }
+
+  async search(input: CustomerSearch): Promise<{ items: Customer[]; next_cursor: string | null }> {
+    const after = this.cursors.decode<{ id: string }>(input.cursor);
+    const filters: (SQL | undefined)[] = [
+      input.query ? or(ilike(customers.name, likePattern(input.query)), ilike(customers.email, likePattern(input.query))) : undefined,
+      input.tier ? eq(customers.tier, input.tier) : undefined,
+      input.status ? eq(customers.status, input.status) : undefined,
+      after ? gt(customers.id, after.id) : undefined,
+    ];
+    const rows = await this.db
+      .select()
+      .from(customers)
+      .where(and(...filters))
+      .orderBy(asc(customers.id))
+      .limit(input.limit + 1);
+    return toPage(rows, input.limit, toCustomer, (row) => ({ id: row.id }), this.cursors);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(customers);
+    return Number(row.n);
+  }
+
+  async insertMany(rows: (NewCustomer & { status?: Status })[]): Promise<void> {
+    await this.db.insert(customers).values(rows.map((r) => ({ id: newId('cus'), name: r.name, email: r.email, phone: r.phone ?? null, tier: r.tier ?? 'free', status: r.status ?? 'active' })));
+  }
+}

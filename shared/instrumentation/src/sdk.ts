@@ -1,0 +1,87 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  /** Defaults to `development`; `OTEL_RESOURCE_ATTRIBUTES` may override. */
+  environment?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
+
+let sdk: NodeSDK | undefined;
+let started: TelemetryOptions | undefined;
+
+/** True when some OTLP endpoint is configured through the standard variables. */
+export function otlpExportConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/**
+ * Starts the OpenTelemetry NodeSDK once per process. Must run before express,
+ * http, undici or ioredis are loaded (see `register.ts`). Exporters follow the
+ * standard `OTEL_*` variables; with no endpoint configured nothing is exported
+ * but spans are still created, so logs keep their trace ids.
+ */
+export function startTelemetry(options: TelemetryOptions): void {
+  if (sdk) return;
+  const env = options.env ?? process.env;
+  const exporting = otlpExportConfigured(env);
+  // The SDK reads these itself; we only decide the defaults. Metrics go to
+  // Prometheus through prom-client, logs to stdout, so neither is exported over OTLP.
+  env.OTEL_METRICS_EXPORTER ??= 'none';
+  env.OTEL_LOGS_EXPORTER ??= 'none';
+  if (!exporting) env.OTEL_TRACES_EXPORTER ??= 'none';
+
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? options.serviceName,
+      [ATTR_SERVICE_VERSION]: options.serviceVersion ?? '0.0.0',
+      [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment ?? 'development',
+    }),
+    // No exporter configured: an empty processor list still installs a real
+    // tracer provider (ids for log correlation) that exports nothing.
+    ...(exporting ? {} : { spanProcessors: [] }),
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes are noise in traces.
+        ignoreIncomingRequestHook: (req) => /^\/(health|ready|metrics)\b/.test(req.url ?? ''),
+      }),
+      new ExpressInstrumentation({ ignoreLayersType: ['middleware' as never, 'request_handler' as never] }),
+      new UndiciInstrumentation(),
+      new IORedisInstrumentation(),
+    ],
+  });
+  sdk.start();
+  started = options;
+}
+
+/** The options telemetry was started with, if it was. */
+export function telemetryStarted(): TelemetryOptions | undefined {
+  return started;
+}
+
+/**
+ * Flushes and stops telemetry, bounded by `timeoutMs`: with the collector
+ * down, `sdk.shutdown()` alone can stall for tens of seconds.
+ */
+export async function shutdownTelemetry(timeoutMs = 3000): Promise<void> {
+  const current = sdk;
+  sdk = undefined;
+  if (!current) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    current.shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  if (timer) clearTimeout(timer);
+}

@@ -1,0 +1,179 @@
+import Redis from 'ioredis';
+import type { Logger, ServiceMetrics } from '@fedmcp/instrumentation';
+
+export type CacheStatus = 'ok' | 'degraded' | 'disabled';
+
+/** Where cached values live: Redis, or this process's memory. */
+interface CacheStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  del(key: string): Promise<void>;
+  status(): CacheStatus;
+  close(): Promise<void>;
+  client?: Redis;
+}
+
+class MemoryStore implements CacheStore {
+  private readonly entries = new Map<string, { value: string; expires: number }>();
+  constructor(private readonly maxEntries = 10_000) {}
+
+  async get(key: string) {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number) {
+    // Map keeps insertion order: evict the oldest entry when full.
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+  }
+
+  async del(key: string) {
+    this.entries.delete(key);
+  }
+
+  status(): CacheStatus {
+    return 'ok';
+  }
+
+  async close() {
+    this.entries.clear();
+  }
+}
+
+/**
+ * Redis store that never fails a caller: with Redis unreachable (at start or
+ * mid-run) every operation answers "miss" at once and the status is degraded
+ * until ioredis reconnects by itself.
+ */
+class RedisStore implements CacheStore {
+  private readonly redis: Redis;
+  get client(): Redis {
+    return this.redis;
+  }
+  private degraded = false;
+
+  constructor(url: string, private readonly logger: Logger) {
+    this.redis = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 300,
+      connectTimeout: 1000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      lazyConnect: false,
+    });
+    this.redis.on('error', (error) => this.markDegraded(error));
+    this.redis.on('ready', () => {
+      if (this.degraded) this.logger.info('cache: Redis reachable again, caching resumed');
+      this.degraded = false;
+    });
+  }
+
+  private markDegraded(error: unknown) {
+    if (!this.degraded) {
+      this.logger.warn('cache: Redis unavailable, serving without cache', { error: error instanceof Error ? error.message : String(error) });
+    }
+    this.degraded = true;
+  }
+
+  private async guard<T>(fallback: T, op: () => Promise<T>): Promise<T> {
+    if (this.redis.status !== 'ready') return fallback;
+    try {
+      return await op();
+    } catch (error) {
+      this.markDegraded(error);
+      return fallback;
+    }
+  }
+
+  get(key: string) {
+    return this.guard(undefined, async () => (await this.redis.get(key)) ?? undefined);
+  }
+
+  set(key: string, value: string, ttlSeconds: number) {
+    return this.guard(undefined, async () => {
+      await this.redis.set(key, value, 'EX', ttlSeconds);
+    });
+  }
+
+  async del(key: string) {
+    if (this.redis.status !== 'ready') {
+      this.logger.warn('cache: could not invalidate while Redis is down; the entry expires with its TTL', { key });
+      return;
+    }
+    await this.guard(undefined, async () => {
+      await this.redis.del(key);
+    });
+  }
+
+  status(): CacheStatus {
+    return this.redis.status === 'ready' && !this.degraded ? 'ok' : 'degraded';
+  }
+
+  async close() {
+    this.redis.disconnect();
+  }
+}
+
+export interface CacheOptions {
+  service: string;
+  redisUrl?: string;
+  ttlSeconds: number;
+  metrics: ServiceMetrics;
+  logger: Logger;
+}
+
+/**
+ * Cache-aside with deterministic keys `<service>:<cache>:<id>`, a TTL, explicit
+ * invalidation and hit/miss metrics. A cache problem never fails a tool call.
+ */
+export class Cache {
+  private readonly store: CacheStore;
+
+  constructor(private readonly options: CacheOptions) {
+    this.store = options.redisUrl ? new RedisStore(options.redisUrl, options.logger) : new MemoryStore();
+  }
+
+  key(cache: string, id: string): string {
+    return `${this.options.service}:${cache}:${id}`;
+  }
+
+  /** Returns the cached value of `cache`/`id`, or loads, stores and returns it. */
+  async getOrLoad<T>(cache: string, id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (this.options.ttlSeconds === 0) return load();
+    const key = this.key(cache, id);
+    const cached = await this.store.get(key);
+    if (cached !== undefined) {
+      this.options.metrics.cacheHits.inc({ cache });
+      return JSON.parse(cached) as T;
+    }
+    this.options.metrics.cacheMisses.inc({ cache });
+    const value = await load();
+    if (value !== undefined) await this.store.set(key, JSON.stringify(value), this.options.ttlSeconds);
+    return value;
+  }
+
+  /** Drops `cache`/`id` so the next read loads fresh data. */
+  invalidate(cache: string, id: string): Promise<void> {
+    if (this.options.ttlSeconds === 0) return Promise.resolve();
+    return this.store.del(this.key(cache, id));
+  }
+
+  /** The Redis connection, when there is one (shared with the rate limiter). */
+  redisClient(): Redis | undefined {
+    return this.store.client;
+  }
+
+  status(): CacheStatus {
+    return this.options.ttlSeconds === 0 ? 'disabled' : this.store.status();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

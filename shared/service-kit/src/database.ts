@@ -1,0 +1,110 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import postgres from 'postgres';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { DbObserver, instrumentPglite, instrumentPostgresJs } from './db-instrument';
+
+/** The drizzle handle domain code uses, whichever driver is behind it. */
+export type AppDatabase<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<PgQueryResultHKT, TSchema>;
+
+export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
+  service: string;
+  /** postgres:// URL; unset = embedded PGlite. */
+  url?: string;
+  /** Folder for the embedded database (DATA_DIR/<service>); `memory://` for a throwaway one. */
+  embeddedDir: string;
+  migrationsFolder: string;
+  schema: TSchema;
+  poolMax: number;
+  observer: DbObserver;
+}
+
+export interface Database<TSchema extends Record<string, unknown> = Record<string, never>> {
+  db: AppDatabase<TSchema>;
+  kind: 'postgres' | 'embedded';
+  poolMax: number;
+  /** Resolves when a trivial query answers within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+// One lock id for every service: each service has its own database, so
+// replicas of one service serialise their migrations and nothing else contends.
+const MIGRATION_LOCK_ID = 727_274_001;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function openPostgres<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
+  const url = options.url!;
+  // Migrations on one dedicated connection holding an advisory lock, so
+  // replicas starting together do not race each other.
+  const migrator = postgres(url, { max: 1, onnotice: () => undefined, connect_timeout: 10 });
+  try {
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+    await migratePostgres(drizzlePostgres(migrator), { migrationsFolder: options.migrationsFolder });
+    await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+  } finally {
+    await migrator.end({ timeout: 5 });
+  }
+  const client = postgres(url, {
+    max: options.poolMax,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => undefined,
+    // Bound every statement inside the tool budget; a lock wait fails instead of hanging.
+    connection: { statement_timeout: 4000, lock_timeout: 3000, application_name: `${options.service}-service` },
+  });
+  const db = drizzlePostgres(instrumentPostgresJs(client, options.observer), { schema: options.schema }) as unknown as AppDatabase<TSchema>;
+  return {
+    db,
+    kind: 'postgres',
+    poolMax: options.poolMax,
+    ping: (timeoutMs = 2000) => withTimeout(client`select 1`.then(() => undefined), timeoutMs, 'database'),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openEmbedded<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
+  const inMemory = options.embeddedDir.startsWith('memory://');
+  if (!inMemory) fs.mkdirSync(path.resolve(options.embeddedDir), { recursive: true });
+  const pg = await PGlite.create(inMemory ? undefined : path.resolve(options.embeddedDir));
+  await migratePglite(drizzlePglite(pg), { migrationsFolder: options.migrationsFolder });
+  const db = drizzlePglite(instrumentPglite(pg, options.observer), { schema: options.schema }) as unknown as AppDatabase<TSchema>;
+  return {
+    db,
+    kind: 'embedded',
+    poolMax: 1,
+    ping: (timeoutMs = 2000) => withTimeout(pg.query('select 1').then(() => undefined), timeoutMs, 'database'),
+    close: () => pg.close(),
+  };
+}
+
+/**
+ * Opens this service's own database and applies its drizzle migrations:
+ * PostgreSQL through postgres.js when a URL is given, else embedded PGlite.
+ */
+export function openDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
+  return options.url ? openPostgres(options) : openEmbedded(options);
+}
+
+/** Counts rows of a table (used to decide whether to seed demo data). */
+export async function countRows(db: AppDatabase<Record<string, unknown>>, table: string): Promise<number> {
+  const result: unknown = await db.execute(sql.raw(`select count(*)::int as n from "${table}"`));
+  // postgres.js returns the rows array, PGlite a result object with `rows`.
+  const rows = (Array.isArray(result) ? result : (result as { rows?: unknown[] }).rows ?? []) as { n: number }[];
+  return Number(rows[0]?.n ?? 0);
+}

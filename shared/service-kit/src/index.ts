@@ -1,0 +1,13 @@
+export * from './config';
+export * from './errors';
+export * from './ids';
+export * from './schemas';
+export * from './pagination';
+export * from './database';
+export * from './cache';
+export * from './tools';
+export { errorResult } from './tool-wrapper';
+export * from './mcp-client';
+export * from './service';
+export type { Readiness, CheckStatus } from './http-app';
+export { z } from 'zod';

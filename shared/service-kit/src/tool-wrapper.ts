@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { markToolError, trace, Logger, ServiceMetrics } from '@fedmcp/instrumentation';
+import { ToolError, ToolErrorBody, isToolError } from './errors';
+import { ToolDefinition, describeIssues } from './tools';
+
+/** MCP `CallToolResult` shape we produce. */
+export interface ToolResult {
+  [key: string]: unknown;
+  content: { type: 'text'; text: string }[];
+  structuredContent: Record<string, unknown>;
+  isError?: boolean;
+}
+
+export interface WrapperDeps {
+  metrics: ServiceMetrics;
+  logger: Logger;
+  timeoutMs: number;
+}
+
+function ok(value: Record<string, unknown>): ToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value };
+}
+
+export function errorResult(body: ToolErrorBody): ToolResult {
+  const structured = { error: body };
+  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: true };
+}
+
+class TimeoutSignal extends Error {}
+
+/**
+ * Wraps one tool so every call gets input validation, a time budget, metrics,
+ * one log line, span status and error mapping: ToolError → `isError` result
+ * with its code; anything else → INTERNAL, logged with the trace id, no
+ * internals in the answer. Domain handlers cannot bypass it.
+ */
+export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknown) => Promise<ToolResult> {
+  const budget = tool.timeoutMs ?? deps.timeoutMs;
+  return async (args: unknown) => {
+    const started = process.hrtime.bigint();
+    const span = trace.getActiveSpan();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    let result: ToolResult;
+    let errorCode: string | undefined;
+    try {
+      const parsed = tool.input.safeParse(args ?? {});
+      if (!parsed.success) {
+        const { message, details } = describeIssues(parsed.error);
+        throw new ToolError('VALIDATION_ERROR', message, details);
+      }
+      const run = tool.handler(parsed.data, { signal: controller.signal, logger: deps.logger });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutSignal()), budget);
+      });
+      const output = await Promise.race([run, timeout]);
+      const checked = tool.output.safeParse(output);
+      if (!checked.success) throw new Error(`tool ${tool.name} produced output that breaks its schema: ${z.prettifyError(checked.error)}`);
+      result = ok(checked.data as Record<string, unknown>);
+    } catch (error) {
+      let body: ToolErrorBody;
+      if (error instanceof TimeoutSignal) {
+        controller.abort();
+        deps.metrics.timeouts.inc({ tool: tool.name });
+        body = { code: 'TIMEOUT', message: `${tool.name} did not finish within ${budget} ms. It may be retried; calls that change data are safe to repeat only where the tool says it is idempotent.` };
+      } else if (isToolError(error)) {
+        body = error.toBody();
+      } else {
+        const traceId = span?.spanContext().traceId;
+        deps.logger.error('tool failed with an unexpected error', { tool: tool.name, error: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+        if (span && error instanceof Error) span.recordException(error);
+        body = { code: 'INTERNAL', message: `Internal error in ${tool.name}; it has been logged${traceId ? ` with trace id ${traceId}` : ''}. Try again later.` };
+      }
+      errorCode = body.code;
+      deps.metrics.toolErrors.inc({ tool: tool.name, error_type: body.code });
+      if (span) markToolError(span, body.code, body.message);
+      result = errorResult(body);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const status = errorCode ? 'error' : 'success';
+    deps.metrics.toolCalls.inc({ tool: tool.name, status });
+    deps.metrics.toolDuration.observe({ tool: tool.name }, seconds);
+    deps.logger.info('tool call', { tool: tool.name, status, duration_ms: Math.round(seconds * 1000), ...(errorCode ? { error_code: errorCode } : {}) });
+    return result;
+  };
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { Logger } from '@fedmcp/instrumentation';
+
+/** What a tool handler gets besides its validated input. */
+export interface ToolContext {
+  /** Aborted when the tool's time budget runs out. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  /** Our tools act on our own data: false unless said otherwise. */
+  openWorldHint?: boolean;
+}
+
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
+  name: string;
+  title: string;
+  /** Written for a model: when to use it and what comes back. */
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  handler: (input: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
+  /** Overrides the service-wide TOOL_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+/** Identity helper that keeps the input/output types tied to the handler. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodType>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return definition;
+}
+
+/** A static resource (`schema://customers`) or a template (`customer://{customer_id}`). */
+export interface ResourceDefinition {
+  name: string;
+  title: string;
+  description: string;
+  mimeType: string;
+  /** Fixed URI, or a URI template with `{variables}`. */
+  uri: string;
+  /** For templates: enumerate some concrete resources (may be a first page). */
+  list?: () => Promise<{ uri: string; name: string }[]>;
+  /** Returns the resource body (serialised as JSON unless it is a string), or undefined when absent. */
+  read: (uri: URL, variables: Record<string, string>) => Promise<unknown>;
+}
+
+export function defineResource(definition: ResourceDefinition): ResourceDefinition {
+  return definition;
+}
+
+export interface PromptDefinition<A extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  args: A;
+  build: (args: z.output<A>) => Promise<{ role: 'user' | 'assistant'; text: string }[]>;
+}
+
+export function definePrompt<A extends z.ZodObject>(definition: PromptDefinition<A>): PromptDefinition<A> {
+  return definition;
+}
+
+/** Formats zod issues for a VALIDATION_ERROR the model can act on. */
+export function describeIssues(error: z.ZodError, prefix: (string | number)[] = []) {
+  const issues = error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path].map(String);
+    return { path: path.join('.') || '(arguments)', message: issue.message };
+  });
+  const message = `Invalid arguments: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}. Fix these fields and call again.`;
+  return { message, details: { path: issues[0]?.path, issues } };
+}

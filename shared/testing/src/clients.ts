@@ -1,0 +1,72 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export type Generation = 'modern' | 'legacy-v2' | 'v1';
+
+export interface ToolOutcome<T = Record<string, unknown>> {
+  isError: boolean;
+  data: T;
+  /** structuredContent.error of a failed call. */
+  error?: { code: string; message: string; details?: unknown };
+  text: string;
+}
+
+/** The subset of client behaviour tests use, whatever the protocol generation. */
+export interface TestClient {
+  generation: Generation;
+  listTools(): Promise<{ name: string; inputSchema: unknown; outputSchema?: unknown; annotations?: Record<string, unknown>; title?: string; description?: string }[]>;
+  call<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>, meta?: Record<string, unknown>): Promise<ToolOutcome<T>>;
+  raw: Client | V1Client;
+  close(): Promise<void>;
+}
+
+function outcome<T>(input: unknown): ToolOutcome<T> {
+  const result = input as { isError?: boolean; structuredContent?: unknown; content?: unknown };
+  const structured = (result.structuredContent ?? {}) as Record<string, unknown>;
+  const content = (result.content as { type: string; text?: string }[] | undefined) ?? [];
+  return {
+    isError: result.isError === true,
+    data: structured as T,
+    error: result.isError ? (structured.error as ToolOutcome['error']) : undefined,
+    text: content.find((c) => c.type === 'text')?.text ?? '',
+  };
+}
+
+/**
+ * Connects a real MCP client over Streamable HTTP: `modern` speaks protocol
+ * 2026-07-28 (v2 client, pinned), `legacy-v2` the v2 client's 2025
+ * handshake, `v1` the v1 `@modelcontextprotocol/sdk` client (2025-11-25).
+ */
+export async function connectClient(mcpUrl: string, generation: Generation = 'modern'): Promise<TestClient> {
+  if (generation === 'v1') {
+    const client = new V1Client({ name: 'test-v1', version: '1.0.0' });
+    await client.connect(new V1Transport(new URL(mcpUrl)));
+    return {
+      generation,
+      raw: client,
+      listTools: async () => (await client.listTools()).tools as never,
+      call: async (name, args = {}, meta) => outcome(await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })),
+      close: () => client.close(),
+    };
+  }
+  const client = new Client({ name: `test-${generation}`, version: '1.0.0' }, generation === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {});
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
+  return {
+    generation,
+    raw: client,
+    listTools: async () => (await client.listTools()).tools as never,
+    call: async (name, args = {}, meta) => outcome(await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })),
+    close: () => client.close(),
+  };
+}
+
+/** Sends one raw JSON-RPC body to /mcp and returns status, headers and body text. */
+export async function postRaw(mcpUrl: string, body: string, headers: Record<string, string> = {}) {
+  const response = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body,
+  });
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
+}

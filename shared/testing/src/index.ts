@@ -1,0 +1,5 @@
+export * from './databases';
+export * from './clients';
+export * from './tcp-proxy';
+export * from './otlp-receiver';
+export * from './processes';

@@ -1,0 +1,95 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import * as net from 'node:net';
+
+/** A service running as its own node process, as in production. */
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  mcpUrl: string;
+  port: number;
+  child: ChildProcess;
+  /** Every stdout line so far (JSON log lines). */
+  lines: string[];
+  stderr: string[];
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  signal(sig: NodeJS.Signals): void;
+  stop(): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Polls `url` until it answers 200 (or the process dies, or time runs out). */
+export async function waitForOk(url: string, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`process exited before ${url} answered`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}
+
+/** The repo root (…/shared/testing/dist → …). */
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * Starts `services/<name>/dist/main.js` with telemetry preloaded, the given
+ * environment and a free port, and waits for /ready.
+ */
+export async function spawnService(name: string, env: NodeJS.ProcessEnv, options: { port?: number; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const port = options.port ?? (env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort());
+  const entry = path.join(repoRoot, 'services', name, 'dist', 'main.js');
+  const child = spawn(process.execPath, ['--require', '@fedmcp/instrumentation/register', entry], {
+    cwd: path.join(repoRoot, 'services', name),
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let alive = true;
+  void exited.then(() => (alive = false));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${url}/ready`, options.readyTimeoutMs ?? 30000, () => alive);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${name} did not become ready: ${(error as Error).message}\n${stderr.join('')}\n${lines.slice(-20).join('\n')}`);
+  }
+  return {
+    name,
+    url,
+    mcpUrl: `${url}/mcp`,
+    port,
+    child,
+    lines,
+    stderr,
+    exited,
+    signal: (sig) => void child.kill(sig),
+    stop: async () => {
+      if (alive) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm test`: finds PostgreSQL and Redis (real ones where they answer; in CI
+ * they must), tells which are used, runs every package's tests through turbo
+ * and closes with one summary line `tests: N passed, N failed`.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import postgres from 'postgres';
+import { repoRoot } from './processes';
+
+const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => undefined });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+  }
+}
+
+function redisAnswers(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(u.port || 6379), u.hostname);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
+
+async function main(): Promise<void> {
+  const ci = process.env.CI === 'true';
+  const [pg, redis] = await Promise.all([postgresAnswers(PG_URL), redisAnswers(REDIS_URL)]);
+  if (ci && (!pg || !redis)) {
+    console.error(`CI needs real services: PostgreSQL ${pg ? 'ok' : `not answering at ${PG_URL}`}, Redis ${redis ? 'ok' : `not answering at ${REDIS_URL}`}.`);
+    process.exit(1);
+  }
+  console.log(pg ? `Tests use PostgreSQL at ${PG_URL}` : `PostgreSQL not answering at ${PG_URL}: tests fall back to embedded PGlite`);
+  console.log(redis ? `Tests use Redis at ${REDIS_URL}` : `Redis not answering at ${REDIS_URL}: tests fall back to the in-process cache`);
+
+  const summaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedmcp-tests-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TURBO_TELEMETRY_DISABLED: '1',
+    TEST_SUMMARY_DIR: summaryDir,
+    // PGlite loads its WASM through dynamic import, which jest runs only with VM modules.
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings`.trim(),
+  };
+  if (pg) env.TEST_PG_URL = PG_URL;
+  else delete env.TEST_PG_URL;
+  if (redis) env.TEST_REDIS_URL = REDIS_URL;
+  else delete env.TEST_REDIS_URL;
+
+  const filters = process.argv.slice(2);
+  const result = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--output-logs=full', ...filters], { cwd: repoRoot, env, stdio: 'inherit' });
+
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const file of fs.readdirSync(summaryDir)) {
+    const s = JSON.parse(fs.readFileSync(path.join(summaryDir, file), 'utf8')) as { passed: number; failed: number; skipped: number };
+    passed += s.passed;
+    failed += s.failed;
+    skipped += s.skipped;
+  }
+  fs.rmSync(summaryDir, { recursive: true, force: true });
+  const ok = result.status === 0 && failed === 0;
+  console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(ok ? 0 : 1);
+}
+
+void main();
