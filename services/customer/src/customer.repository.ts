@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, ilike, or, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, conflict, newId, notFound, toPage } from '@fedmcp/service-kit';
+import { AppDatabase, CursorCodec, conflict, isUniqueViolation, likePattern, newId, notFound, toPage } from '@fedmcp/service-kit';
 import { CustomerRow, customers, schema } from './customer.schema';
 
 export type Tier = CustomerRow['tier'];
@@ -30,13 +30,6 @@ export function toCustomer(row: CustomerRow): Customer {
   };
 }
 
-const UNIQUE_VIOLATION = '23505';
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } };
-  return e?.code === UNIQUE_VIOLATION || e?.cause?.code === UNIQUE_VIOLATION;
-}
-
 const emailTaken = (email: string) =>
   conflict(`A customer with email "${email}" already exists (emails are unique, case-insensitive). Use search_customers to find it, or pick another email.`, { field: 'email' });
 
@@ -53,11 +46,6 @@ export interface CustomerSearch {
   status?: Status;
   limit: number;
   cursor?: string;
-}
-
-/** Escapes LIKE wildcards so a query is matched literally. */
-function likePattern(query: string): string {
-  return `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 export class CustomerRepository {

@@ -11,3 +11,4 @@ export * from './mcp-client';
 export * from './service';
 export type { Readiness, CheckStatus } from './http-app';
 export { z } from 'zod';
+export * from './sql-helpers';
