@@ -3,3 +3,4 @@ export * from './clients';
 export * from './tcp-proxy';
 export * from './otlp-receiver';
 export * from './processes';
+export * from './harness';
