@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Static validation of everything operational, offline (no Docker engine, no
+# cluster): compose file, Prometheus config + alert rules + rule unit tests,
+# Grafana dashboards/provisioning, kustomize bases + overlay (+ schema),
+# Dockerfiles, GitHub workflow YAML. Installs missing Debian tools.
+#
+#   bash infra/validate.sh            # from anywhere; exits non-zero on any failure
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DEBIAN_FRONTEND=noninteractive
+
+CHECKS=0
+step() { printf '\n==> %s\n' "$*"; }
+ok() { CHECKS=$((CHECKS + 1)); printf '    ok: %s\n' "$*"; }
+fail() { printf '    FAILED: %s\n' "$*" >&2; exit 1; }
+trap 'rc=$?; if [ $rc -ne 0 ]; then printf "\nvalidate.sh: FAILED (exit %s) after %s checks\n" "$rc" "$CHECKS" >&2; fi' EXIT
+
+# ---------------------------------------------------------------- tools --
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo > /dev/null; then SUDO="sudo -n"; fi
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    $SUDO apt-get update -qq < /dev/null
+    APT_UPDATED=1
+  fi
+  # RUNLEVEL=1: do not start the packaged daemons (prometheus) on install.
+  $SUDO env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" < /dev/null > /dev/null
+}
+
+step "tools"
+command -v docker-compose > /dev/null || apt_install docker-compose
+command -v promtool > /dev/null || apt_install prometheus
+command -v kubectl > /dev/null || apt_install kubernetes-client
+command -v python3 > /dev/null || apt_install python3
+python3 -c 'import yaml' 2> /dev/null || apt_install python3-yaml
+command -v node > /dev/null || fail "node is required"
+printf '    docker-compose %s | %s | kubectl %s | node %s\n' \
+  "$(docker-compose version --short 2> /dev/null)" \
+  "$(promtool --version 2>&1 | head -1)" \
+  "$(kubectl version --client 2> /dev/null | head -1 | sed 's/Client Version: //')" \
+  "$(node --version)"
+HAVE_NODE_MODULES=0
+if node -e "require.resolve('yaml'); require.resolve('kubernetes-models/package.json')" 2> /dev/null; then HAVE_NODE_MODULES=1; fi
+
+# -------------------------------------------------------------- compose --
+step "docker-compose config (docker-compose.yml with .env)"
+docker-compose -f docker-compose.yml config -q
+ok "docker-compose config -q"
+services="$(docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' ')"
+for s in customer order product payment customer-db order-db product-db payment-db redis jaeger prometheus grafana; do
+  case " $services " in *" $s "*) ;; *) fail "compose service $s missing (have: $services)";; esac
+done
+ok "compose defines the 4 services, 4 databases, redis, jaeger, prometheus, grafana"
+if command -v docker > /dev/null && docker compose version > /dev/null 2>&1; then
+  docker compose -f docker-compose.yml config -q
+  ok "docker compose (v2) config -q"
+fi
+
+# ----------------------------------------------------------- prometheus --
+step "Prometheus"
+tmp="$(mktemp -d)"
+trap 'rc=$?; rm -rf "$tmp"; if [ $rc -ne 0 ]; then printf "\nvalidate.sh: FAILED (exit %s) after %s checks\n" "$rc" "$CHECKS" >&2; fi' EXIT
+# The compose mount path of the rules, rewritten to this checkout, so that
+# check config also loads and checks the rule files it references.
+sed "s#/etc/prometheus/rules/#$ROOT/infra/prometheus/rules/#" infra/prometheus/prometheus.yml > "$tmp/prometheus.yml"
+promtool check config "$tmp/prometheus.yml"
+ok "promtool check config infra/prometheus/prometheus.yml (+ its rule files)"
+promtool check rules infra/prometheus/rules/*.yml
+ok "promtool check rules"
+promtool test rules infra/prometheus/tests/*.yml
+ok "promtool test rules (firing and not-firing cases)"
+
+# --------------------------------------------------------------- grafana --
+step "Grafana"
+node infra/grafana/build-dashboards.js --check
+ok "dashboards match infra/grafana/build-dashboards.js"
+for f in infra/grafana/dashboards/*.json; do
+  node -e "const d = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); if (!d.uid || !Array.isArray(d.panels) || !d.panels.length) process.exit(1)" "$f" \
+    || fail "$f is not a dashboard"
+done
+ok "dashboard JSON parses"
+python3 - infra/grafana/provisioning/datasources/*.yml infra/grafana/provisioning/dashboards/*.yml << 'EOF'
+import sys, yaml
+for f in sys.argv[1:]:
+    d = yaml.safe_load(open(f))
+    assert d.get('apiVersion') == 1, f
+    assert d.get('datasources') or d.get('providers'), f
+uids = {ds['uid'] for f in sys.argv[1:] for ds in (yaml.safe_load(open(f)).get('datasources') or [])}
+assert {'prometheus', 'jaeger'} <= uids, uids
+EOF
+ok "Grafana provisioning YAML (Prometheus + Jaeger datasources, dashboard provider)"
+
+# ------------------------------------------------------------ kubernetes --
+step "Kubernetes (kustomize)"
+for dir in infra/k8s/base/* infra/k8s/overlays/*; do
+  [ -f "$dir/kustomization.yaml" ] || continue
+  out="$tmp/$(echo "$dir" | tr '/' '_').yaml"
+  kubectl kustomize "$dir" > "$out"
+  n="$(grep -c '^kind:' "$out")"
+  ok "kubectl kustomize $dir ($n objects)"
+  if [ "$HAVE_NODE_MODULES" -eq 1 ]; then
+    node infra/k8s/check-schema.mjs "$out" > "$tmp/schema.log" 2>&1 || { cat "$tmp/schema.log" >&2; fail "schema check of $dir"; }
+    ok "schema (kubernetes-models OpenAPI): $(tail -1 "$tmp/schema.log")"
+  fi
+done
+if [ "$HAVE_NODE_MODULES" -eq 0 ]; then
+  echo "    SKIPPED: Kubernetes schema check (node_modules missing: run npm install first)"
+fi
+
+# ------------------------------------------------------------ dockerfiles --
+step "Dockerfiles"
+for svc in customer order product payment; do
+  f="services/$svc/Dockerfile"
+  [ -f "$f" ] || fail "$f missing"
+  grep -q "^FROM .* AS runtime" "$f" || fail "$f: no runtime stage"
+  [ "$(grep -c '^FROM ' "$f")" -ge 3 ] || fail "$f: not multi-stage"
+  grep -q "turbo prune @fedmcp/$svc --docker" "$f" || fail "$f: not pruned to @fedmcp/$svc"
+  grep -q '^USER node' "$f" || fail "$f: not running as the node user"
+  grep -q '^HEALTHCHECK ' "$f" || fail "$f: no HEALTHCHECK"
+  grep -q '/health' "$f" || fail "$f: HEALTHCHECK not on /health"
+  grep -q '^STOPSIGNAL SIGTERM' "$f" || fail "$f: no STOPSIGNAL SIGTERM"
+  grep -q '^CMD \["node", "--require", "@fedmcp/instrumentation/register", "dist/main.js"\]' "$f" \
+    || fail "$f: CMD must exec node with the instrumentation preloaded"
+  ok "$f (multi-stage, pruned, non-root, HEALTHCHECK, SIGTERM to node, telemetry first)"
+done
+
+# ------------------------------------------------------------ workflows --
+step "GitHub workflows"
+python3 - .github/workflows/*.yml << 'EOF'
+import sys, yaml
+for f in sys.argv[1:]:
+    d = yaml.safe_load(open(f))
+    on = d.get('on', d.get(True))  # YAML 1.1 reads the key `on` as true
+    assert on, f'{f}: no triggers'
+    assert isinstance(d.get('jobs'), dict) and d['jobs'], f'{f}: no jobs'
+    for name, job in d['jobs'].items():
+        assert 'runs-on' in job or 'uses' in job, f'{f}: job {name} has neither runs-on nor uses'
+    print(f'    parsed {f}: jobs {", ".join(d["jobs"])}')
+for svc in ('customer', 'order', 'product', 'payment'):
+    d = yaml.safe_load(open(f'.github/workflows/{svc}.yml'))
+    on = d.get('on', d.get(True))
+    for ev in ('push', 'pull_request'):
+        paths = on[ev]['paths']
+        for p in (f'services/{svc}/**', 'shared/**', 'package-lock.json'):
+            assert p in paths, f'{svc}.yml {ev}: path filter lacks {p}'
+        others = [o for o in ('customer', 'order', 'product', 'payment') if o != svc]
+        assert not any(f'services/{o}/' in p for p in paths for o in others), f'{svc}.yml reacts to another service'
+EOF
+ok "workflow YAML parses; each service workflow is path-filtered on its service, shared/** and the lockfile"
+
+printf '\nvalidate.sh: all %s checks passed\n' "$CHECKS"
