@@ -1,0 +1,4 @@
+import { runService } from '@fedmcp/service-kit';
+import { createOrderService } from './order.service';
+
+void runService(() => createOrderService());

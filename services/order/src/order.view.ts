@@ -1,0 +1,38 @@
+import type { OrderRecord } from './order.repository';
+import type { SagaStepRow } from './order.schema';
+import type { OrderOutput } from './order.types';
+
+/** The order as tools return it. */
+export function toOrder({ row, lines }: OrderRecord): OrderOutput {
+  return {
+    order_id: row.id,
+    status: row.status,
+    customer_id: row.customerId,
+    lines: lines.map((l) => ({
+      product_id: l.productId,
+      quantity: l.quantity,
+      unit_price_cents: l.unitPriceCents,
+      line_total_cents: l.unitPriceCents === null ? null : l.unitPriceCents * l.quantity,
+    })),
+    total_cents: row.totalCents,
+    currency: row.currency,
+    payment_id: row.paymentId,
+    reservation_id: row.reservationId,
+    failure: row.failureCode ? { code: row.failureCode, message: row.failureMessage ?? '' } : null,
+    cancel_reason: row.cancelReason,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * One timeline entry per step or compensation, in the order they began, with
+ * the latest status (a step re-run after a restart shows its final outcome).
+ */
+export function toTimeline(steps: SagaStepRow[]) {
+  const entries = new Map<string, { step: string; status: SagaStepRow['status']; at: string; detail: Record<string, unknown> | null }>();
+  for (const s of steps) {
+    entries.set(s.step, { step: s.step, status: s.status, at: s.at.toISOString(), detail: (s.detail as Record<string, unknown> | null) ?? null });
+  }
+  return [...entries.values()];
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { conflict, notFound, ToolError } from '@fedmcp/service-kit';
+import type { Logger } from '@fedmcp/instrumentation';
+import { OrderRecord, OrderRepository, RequestedItem } from './order.repository';
+import { OrderSaga } from './order.saga';
+
+export interface CreateOrderRequest {
+  customer_id: string;
+  items: RequestedItem[];
+  payment_method: string;
+  idempotency_key?: string;
+}
+
+export interface WorkflowOptions {
+  /** How long a runner holds an order before recovery may take it over. */
+  leaseMs: number;
+  /** How long create_order waits for the saga before answering with the order as it stands. */
+  answerWithinMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function requestHash(request: CreateOrderRequest): string {
+  const canonical = JSON.stringify([request.customer_id, request.items.map((i) => [i.product_id, i.quantity]), request.payment_method]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * What the order tools do, above the saga: idempotent creation (also while
+ * the first attempt is still running), answering inside the tool budget,
+ * and cancellation of confirmed orders.
+ */
+export class OrderWorkflow {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly repo: OrderRepository,
+    private readonly saga: OrderSaga,
+    private readonly logger: Logger,
+    private readonly options: WorkflowOptions,
+  ) {}
+
+  async create(request: CreateOrderRequest): Promise<OrderRecord> {
+    const hash = requestHash(request);
+    const { record, created } = await this.repo.createPending({
+      customerId: request.customer_id,
+      paymentMethod: request.payment_method,
+      items: request.items,
+      idempotencyKey: request.idempotency_key,
+      requestHash: hash,
+      leaseMs: this.options.leaseMs,
+    });
+    const deadline = Date.now() + this.options.answerWithinMs;
+    if (!created) {
+      if (record.row.requestHash !== hash) {
+        throw conflict(`idempotency_key "${request.idempotency_key}" was already used for a different order (${record.row.id}). Use a new key for a new order, or repeat the original request exactly.`, { order_id: record.row.id });
+      }
+      return this.settled(record.row.id, deadline);
+    }
+    const id = record.row.id;
+    this.track(this.saga.run(id).finally(() => this.repo.releaseLease(id)));
+    return this.settled(id, deadline);
+  }
+
+  /** Runs saga work in the background of this process, remembered for shutdown. */
+  track(work: Promise<void>): void {
+    const guarded: Promise<void> = work.catch((error) => {
+      this.logger.error('order saga failed unexpectedly', { error: (error as Error).message });
+    });
+    this.running.add(guarded);
+    void guarded.finally(() => this.running.delete(guarded));
+  }
+
+  /** The order once it is no longer pending, or as it stands at the deadline. */
+  private async settled(id: string, deadline: number): Promise<OrderRecord> {
+    for (;;) {
+      const record = (await this.repo.find(id))!;
+      if (record.row.status !== 'pending' || Date.now() >= deadline) return record;
+      await sleep(25);
+    }
+  }
+
+  async cancel(orderId: string, reason: string | undefined): Promise<OrderRecord> {
+    const record = await this.repo.find(orderId);
+    if (!record) throw notFound('order', orderId, 'Use list_orders to find valid ids.');
+    const status = record.row.status;
+    if (status === 'cancelled') return record;
+    if (status === 'failed') throw conflict(`Order ${orderId} failed and has nothing to cancel: no payment was taken and no stock is held.`, { status });
+    if (status === 'pending') throw conflict(`Order ${orderId} is still being processed; call get_order in a moment and cancel once it is confirmed.`, { status });
+    if (!(await this.repo.acquireLease(orderId, this.options.leaseMs))) {
+      throw conflict(`Order ${orderId} is being changed by another request; try again in a moment.`);
+    }
+    try {
+      await this.saga.cancel(orderId);
+      await this.repo.update(orderId, { status: 'cancelled', cancelReason: reason ?? null });
+    } catch (error) {
+      if (error instanceof ToolError) throw error;
+      const code = (error as { code?: string }).code;
+      throw new ToolError('DEPENDENCY_UNAVAILABLE', `Order ${orderId} could not be cancelled right now (${(error as Error).message}). It is still confirmed; cancelling again later is safe.`, { code });
+    } finally {
+      await this.repo.releaseLease(orderId);
+    }
+    return (await this.repo.find(orderId))!;
+  }
+
+  /** Waits for saga work started in this process (graceful shutdown). */
+  async drain(timeoutMs: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.running]), sleep(timeoutMs)]);
+  }
+}
