@@ -11,3 +11,4 @@ export {
 } from './status';
 export type { ServiceStatus, ServiceState, CheckResult, StatusTarget, StatusOptions, CliOptions } from './status';
 export { extractMetricNames, extractGrafanaMetricNames } from './promql';
+export { claudeInstructions } from './claude-config';
