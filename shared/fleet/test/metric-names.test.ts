@@ -150,6 +150,11 @@ describe('dashboards and alert rules use only exported metrics', () => {
     }
   });
 
+  it('would catch a metric the services do not export', () => {
+    const names = extractMetricNames('sum(rate(mcp_tool_call_total[5m])) / mcp_db_connections_idle');
+    expect(names.filter((n) => !allowed.has(n))).toEqual(['mcp_tool_call_total', 'mcp_db_connections_idle']);
+  });
+
   const cases: Expr[] = [...DASHBOARDS.flatMap(collectDashboardExprs), ...RULES.flatMap(collectRuleExprs)];
 
   it.each(cases.map((c) => [c.where, c] as const))('%s', (_where, c) => {
