@@ -4,3 +4,4 @@ export * from './tcp-proxy';
 export * from './otlp-receiver';
 export * from './processes';
 export * from './harness';
+export * from './platform';
