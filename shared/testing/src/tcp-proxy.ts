@@ -9,6 +9,7 @@ export class TcpProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private open = true;
+  private held = false;
   port = 0;
 
   constructor(
@@ -32,6 +33,12 @@ export class TcpProxy {
   async start(): Promise<this> {
     this.server = net.createServer((client) => {
       if (!this.open) return client.destroy();
+      if (this.held) {
+        // Accept, then never answer: what a hung server looks like.
+        this.sockets.add(client);
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
       const drop = () => {
@@ -57,6 +64,12 @@ export class TcpProxy {
 
   restore(): void {
     this.open = true;
+    this.held = false;
+  }
+
+  /** New connections are accepted but get no answer until `restore()`. */
+  hold(): void {
+    this.held = true;
   }
 
   async close(): Promise<void> {
