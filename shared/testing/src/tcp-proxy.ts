@@ -67,9 +67,11 @@ export class TcpProxy {
     this.held = false;
   }
 
-  /** New connections are accepted but get no answer until `restore()`. */
+  /** Drops current connections; new ones are accepted but get no answer until `restore()`. */
   hold(): void {
     this.held = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
   }
 
   async close(): Promise<void> {
