@@ -58,20 +58,23 @@ export class OrderWorkflow {
       return this.settled(record.row.id, deadline);
     }
     const id = record.row.id;
-    this.track(this.saga.run(id).finally(() => this.repo.releaseLease(id)));
-    return this.settled(id, deadline);
+    const work = this.track(this.saga.run(id).finally(() => this.repo.releaseLease(id)));
+    // Answer when the saga ends or the deadline comes, whichever is first; it goes on either way.
+    await Promise.race([work, sleep(Math.max(0, deadline - Date.now()))]);
+    return (await this.repo.find(id))!;
   }
 
   /** Runs saga work in the background of this process, remembered for shutdown. */
-  track(work: Promise<void>): void {
+  track(work: Promise<void>): Promise<void> {
     const guarded: Promise<void> = work.catch((error) => {
       this.logger.error('order saga failed unexpectedly', { error: (error as Error).message });
     });
     this.running.add(guarded);
     void guarded.finally(() => this.running.delete(guarded));
+    return guarded;
   }
 
-  /** The order once it is no longer pending, or as it stands at the deadline. */
+  /** The order once it is no longer pending, or as it stands at the deadline (a repeat of a running request). */
   private async settled(id: string, deadline: number): Promise<OrderRecord> {
     for (;;) {
       const record = (await this.repo.find(id))!;

@@ -89,7 +89,8 @@ export class McpSurface {
 
   /** A fresh server with everything registered (one per request: McpServer is not shared). */
   createServer(): McpServer {
-    const server = new McpServer({ name: this.info.name, version: this.info.version }, { instructions: this.info.instructions });
+    // `logging` lets 2025-era clients call logging/setLevel (our logs go to stdout, not to the client).
+    const server = new McpServer({ name: this.info.name, version: this.info.version }, { instructions: this.info.instructions, capabilities: { logging: {} } });
     for (const tool of this.tools) {
       const d = tool.definition;
       server.registerTool(
