@@ -38,27 +38,32 @@ function outcome<T>(input: unknown): ToolOutcome<T> {
  * 2026-07-28 (v2 client, pinned), `legacy-v2` the v2 client's 2025
  * handshake, `v1` the v1 `@modelcontextprotocol/sdk` client (2025-11-25).
  */
+interface SdkClient {
+  listTools(): Promise<{ tools: unknown[] }>;
+  callTool(params: { name: string; arguments: Record<string, unknown>; _meta?: Record<string, unknown> }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function wrap(generation: Generation, client: Client | V1Client): TestClient {
+  const sdk = client as unknown as SdkClient;
+  return {
+    generation,
+    raw: client,
+    listTools: async () => (await sdk.listTools()).tools as never,
+    call: async (name, args = {}, meta) => outcome(await sdk.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })),
+    close: () => sdk.close(),
+  };
+}
+
 export async function connectClient(mcpUrl: string, generation: Generation = 'modern'): Promise<TestClient> {
   if (generation === 'v1') {
     const client = new V1Client({ name: 'test-v1', version: '1.0.0' });
     await client.connect(new V1Transport(new URL(mcpUrl)));
-    return {
-      generation,
-      raw: client,
-      listTools: async () => (await client.listTools()).tools as never,
-      call: async (name, args = {}, meta) => outcome(await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })),
-      close: () => client.close(),
-    };
+    return wrap(generation, client);
   }
   const client = new Client({ name: `test-${generation}`, version: '1.0.0' }, generation === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {});
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
-  return {
-    generation,
-    raw: client,
-    listTools: async () => (await client.listTools()).tools as never,
-    call: async (name, args = {}, meta) => outcome(await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })),
-    close: () => client.close(),
-  };
+  return wrap(generation, client);
 }
 
 /** Sends one raw JSON-RPC body to /mcp and returns status, headers and body text. */
