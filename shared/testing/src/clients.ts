@@ -33,11 +33,6 @@ function outcome<T>(input: unknown): ToolOutcome<T> {
   };
 }
 
-/**
- * Connects a real MCP client over Streamable HTTP: `modern` speaks protocol
- * 2026-07-28 (v2 client, pinned), `legacy-v2` the v2 client's 2025
- * handshake, `v1` the v1 `@modelcontextprotocol/sdk` client (2025-11-25).
- */
 interface SdkClient {
   listTools(): Promise<{ tools: unknown[] }>;
   callTool(params: { name: string; arguments: Record<string, unknown>; _meta?: Record<string, unknown> }): Promise<unknown>;
@@ -55,6 +50,11 @@ function wrap(generation: Generation, client: Client | V1Client): TestClient {
   };
 }
 
+/**
+ * Connects a real MCP client over Streamable HTTP: `modern` speaks protocol
+ * 2026-07-28 (v2 client, pinned), `legacy-v2` the v2 client's 2025
+ * handshake, `v1` the v1 `@modelcontextprotocol/sdk` client (2025-11-25).
+ */
 export async function connectClient(mcpUrl: string, generation: Generation = 'modern'): Promise<TestClient> {
   if (generation === 'v1') {
     const client = new V1Client({ name: 'test-v1', version: '1.0.0' });
