@@ -1,0 +1,4 @@
+import { runService } from '@fedmcp/service-kit';
+import { createPaymentService } from './payment.service';
+
+void runService(() => createPaymentService());

@@ -1,0 +1,170 @@
+import { and, asc, eq, gt, sql, SQL } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, conflict, isUniqueViolation, newId, notFound, toPage, validationError } from '@fedmcp/service-kit';
+import { PaymentEventRow, PaymentRow, paymentEvents, payments, schema } from './payment.schema';
+import { Decision, PaymentAction, decide } from './payment.state';
+import type { Payment, PaymentEvent, PaymentWithEvents } from './payment.types';
+
+export function toPayment(row: PaymentRow): Payment {
+  return {
+    payment_id: row.id,
+    order_id: row.orderId,
+    customer_id: row.customerId,
+    status: row.status,
+    amount_cents: row.amountCents,
+    currency: row.currency,
+    captured_cents: row.capturedCents,
+    refunded_cents: row.refundedCents,
+    payment_method: row.paymentMethod,
+    decline_reason: row.declineReason,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+function toEvent(row: PaymentEventRow): PaymentEvent {
+  return { type: row.type, amount_cents: row.amountCents, from_status: row.fromStatus, to_status: row.toStatus, at: row.at.toISOString() };
+}
+
+const HINT = 'Use list_payments to find payment ids.';
+
+/** A new payment as the caller asked for it, before the provider answered. */
+export interface PaymentRequest {
+  order_id: string;
+  customer_id: string;
+  amount_cents: number;
+  currency: string;
+  payment_method: string;
+  idempotency_key: string;
+  /** Fingerprint of the request fields; a reused key must come with the same one. */
+  request_hash: string;
+}
+
+/** What the provider said: authorized with its reference, or declined with a reason. */
+export type AuthorizationOutcome = { approved: true; reference: string } | { approved: false; reason: string };
+
+export interface PaymentFilter {
+  order_id?: string;
+  customer_id?: string;
+  limit: number;
+  cursor?: string;
+}
+
+type Tx = Parameters<Parameters<AppDatabase<typeof schema>['transaction']>[0]>[0];
+
+export class PaymentRepository {
+  private readonly cursors = new CursorCodec('payment:list');
+
+  constructor(private readonly db: AppDatabase<typeof schema>) {}
+
+  async find(id: string): Promise<PaymentWithEvents | undefined> {
+    const [row] = await this.db.select().from(payments).where(eq(payments.id, id)).limit(1);
+    if (!row) return undefined;
+    const events = await this.db.select().from(paymentEvents).where(eq(paymentEvents.paymentId, id)).orderBy(asc(paymentEvents.id));
+    return { ...toPayment(row), events: events.map(toEvent) };
+  }
+
+  async list(filter: PaymentFilter): Promise<{ items: Payment[]; next_cursor: string | null }> {
+    const after = this.cursors.decode<{ id: string }>(filter.cursor);
+    const filters: (SQL | undefined)[] = [
+      filter.order_id ? eq(payments.orderId, filter.order_id) : undefined,
+      filter.customer_id ? eq(payments.customerId, filter.customer_id) : undefined,
+      after ? gt(payments.id, after.id) : undefined,
+    ];
+    const rows = await this.db
+      .select()
+      .from(payments)
+      .where(and(...filters))
+      .orderBy(asc(payments.id))
+      .limit(filter.limit + 1);
+    return toPage(rows, filter.limit, toPayment, (row) => ({ id: row.id }), this.cursors);
+  }
+
+  /**
+   * Records at most one payment per idempotency key. An existing payment for
+   * the key is returned (or CONFLICT if it came from a different request)
+   * without calling `authorize`. Otherwise, under a transaction-scoped
+   * advisory lock on the key, `authorize` runs exactly once and the payment
+   * and its first ledger event are written together; concurrent identical
+   * requests wait on the lock and then find the payment. If `authorize`
+   * throws, nothing is recorded and the key stays free for a retry.
+   */
+  async authorizeOnce(request: PaymentRequest, authorize: () => Promise<AuthorizationOutcome>): Promise<Payment> {
+    const existing = await this.findByKey(this.db, request);
+    if (existing) return existing;
+    try {
+      return await this.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payment:${request.idempotency_key}`}, 0))`);
+        const raced = await this.findByKey(tx, request);
+        if (raced) return raced;
+        const outcome = await authorize();
+        const [row] = await tx
+          .insert(payments)
+          .values({
+            id: newId('pay'),
+            orderId: request.order_id,
+            customerId: request.customer_id,
+            status: outcome.approved ? 'authorized' : 'declined',
+            amountCents: request.amount_cents,
+            currency: request.currency,
+            paymentMethod: request.payment_method,
+            declineReason: outcome.approved ? null : outcome.reason,
+            providerReference: outcome.approved ? outcome.reference : null,
+            idempotencyKey: request.idempotency_key,
+            requestHash: request.request_hash,
+          })
+          .returning();
+        await tx.insert(paymentEvents).values({ paymentId: row.id, type: outcome.approved ? 'authorize' : 'decline', amountCents: row.amountCents, fromStatus: null, toStatus: row.status });
+        return toPayment(row);
+      });
+    } catch (error) {
+      // The lock makes this unreachable between our own requests; the unique key still decides.
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await this.findByKey(this.db, request);
+      if (!winner) throw error;
+      return winner;
+    }
+  }
+
+  /**
+   * Applies `action` to one payment inside a transaction holding its row lock
+   * (SELECT … FOR UPDATE), so concurrent transitions see each other's result
+   * and refunds cannot add up past the captured amount. `effect` (the
+   * provider call) runs after the state machine allowed the action and
+   * before anything is written; if it throws, nothing changes.
+   */
+  async transition(
+    id: string,
+    action: PaymentAction,
+    amountCents: number | undefined,
+    effect: (row: PaymentRow, decision: Extract<Decision, { kind: 'apply' }>) => Promise<void>,
+  ): Promise<Payment> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(payments).where(eq(payments.id, id)).for('update');
+      if (!row) throw notFound('payment', id, HINT);
+      const decision = decide({ status: row.status, amount_cents: row.amountCents, captured_cents: row.capturedCents, refunded_cents: row.refundedCents }, action, amountCents);
+      if (decision.kind === 'unchanged') return toPayment(row);
+      if (decision.kind === 'conflict') throw conflict(`Payment ${id}: ${decision.message}`, { status: row.status });
+      if (decision.kind === 'invalid_amount') throw validationError(decision.message, { path: 'amount_cents', refundable_cents: row.capturedCents - row.refundedCents });
+      await effect(row, decision);
+      const [updated] = await tx
+        .update(payments)
+        .set({ status: decision.to, capturedCents: decision.captured_cents, refundedCents: decision.refunded_cents, updatedAt: sql`now()` })
+        .where(eq(payments.id, id))
+        .returning();
+      await tx.insert(paymentEvents).values({ paymentId: id, type: action, amountCents: decision.event_amount_cents, fromStatus: row.status, toStatus: decision.to });
+      return toPayment(updated);
+    });
+  }
+
+  private async findByKey(db: AppDatabase<typeof schema> | Tx, request: PaymentRequest): Promise<Payment | undefined> {
+    const [row] = await db.select().from(payments).where(eq(payments.idempotencyKey, request.idempotency_key)).limit(1);
+    if (!row) return undefined;
+    if (row.requestHash !== request.request_hash) {
+      throw conflict(
+        `idempotency_key "${request.idempotency_key}" was already used for a different request (payment ${row.id}: order ${row.orderId}, ${row.amountCents} ${row.currency}, ${row.paymentMethod}). Repeat the original request exactly to get that payment back, or use a new idempotency_key for a new payment.`,
+        { path: 'idempotency_key', payment_id: row.id },
+      );
+    }
+    return toPayment(row);
+  }
+}
