@@ -93,3 +93,32 @@ export async function spawnService(name: string, env: NodeJS.ProcessEnv, options
     },
   };
 }
+
+/** What a process that was expected to stop on its own did. */
+export interface ExitedProcess {
+  code: number | null;
+  stdout: string[];
+  stderr: string[];
+}
+
+/**
+ * Runs `services/<name>/dist/main.js` as `spawnService` does but expects it to
+ * exit by itself (e.g. on bad configuration); kills it after `timeoutMs`.
+ */
+export async function runServiceToExit(name: string, env: NodeJS.ProcessEnv, timeoutMs = 15000): Promise<ExitedProcess> {
+  const entry = path.join(repoRoot, 'services', name, 'dist', 'main.js');
+  const child = spawn(process.execPath, ['--require', '@fedmcp/instrumentation/register', entry], {
+    cwd: path.join(repoRoot, 'services', name),
+    env: { PATH: process.env.PATH, ...env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+  return { code, stdout: lines(out), stderr: lines(err) };
+}

@@ -11,6 +11,12 @@ export class TcpProxy {
   private open = true;
   private held = false;
   port = 0;
+  /**
+   * Added latency, in ms, for every chunk in either direction (order kept).
+   * Settable at any time, e.g. after a service is ready, to make its next
+   * queries slow for real.
+   */
+  delayMs = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -49,11 +55,35 @@ export class TcpProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream).pipe(client);
+      this.relay(client, upstream);
+      this.relay(upstream, client);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server!.address() as net.AddressInfo).port;
     return this;
+  }
+
+  /** Forwards `from` to `to`, each chunk `delayMs` after it arrived, in order. */
+  private relay(from: net.Socket, to: net.Socket): void {
+    const queue: { at: number; chunk?: Buffer }[] = []; // no chunk = end of stream
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      while (queue.length && queue[0].at <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        if (to.destroyed) continue;
+        if (chunk) to.write(chunk);
+        else to.end();
+      }
+      if (queue.length) timer = setTimeout(flush, Math.max(0, queue[0].at - Date.now()));
+    };
+    const push = (chunk?: Buffer) => {
+      queue.push({ at: Date.now() + this.delayMs, chunk });
+      if (this.delayMs <= 0 && queue.length === 1) return flush();
+      timer ??= setTimeout(flush, Math.max(0, queue[0].at - Date.now()));
+    };
+    from.on('data', (chunk: Buffer) => push(chunk));
+    from.on('end', () => push());
   }
 
   cut(): void {
