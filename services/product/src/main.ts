@@ -1,0 +1,4 @@
+import { runService } from '@fedmcp/service-kit';
+import { createProductService } from './product.service';
+
+void runService(() => createProductService());
