@@ -89,6 +89,23 @@ describe('tool catalogue', () => {
   });
 });
 
+describe('resources', () => {
+  type ResourceReader = { readResource(params: { uri: string }): Promise<{ contents: { uri: string; text?: string }[] }> };
+  const read = async (uri: string) => JSON.parse((await (svc.client.raw as unknown as ResourceReader).readResource({ uri })).contents[0].text!);
+
+  it('serves a payment with its ledger at payment://{payment_id}', async () => {
+    const payment = await authorize(svc.client, { amount_cents: 321 });
+    const body = await read(`payment://${payment.payment_id}`);
+    expect(body).toMatchObject({ payment_id: payment.payment_id, status: 'authorized', amount_cents: 321 });
+    expect(body.events.map((e: { type: string }) => e.type)).toEqual(['authorize']);
+  });
+
+  it('serves the JSON Schema of a payment at schema://payments', async () => {
+    const schema = await read('schema://payments');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['payment_id', 'status', 'captured_cents', 'refunded_cents', 'events']));
+  });
+});
+
 describe('older clients', () => {
   it('serves a v1 SDK client: authorize, capture and read the ledger', async () => {
     const v1 = await svc.connect('v1');
