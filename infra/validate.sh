@@ -2,7 +2,7 @@
 # Static validation of everything operational, offline (no Docker engine, no
 # cluster): compose file, Prometheus config + alert rules + rule unit tests,
 # Grafana dashboards/provisioning, kustomize bases + overlay (+ schema),
-# Dockerfiles, GitHub workflow YAML. Installs missing Debian tools.
+# the service image template, GitHub workflow YAML. Installs missing Debian tools.
 #
 #   bash infra/validate.sh            # from anywhere; exits non-zero on any failure
 set -euo pipefail
@@ -111,21 +111,48 @@ if [ "$HAVE_NODE_MODULES" -eq 0 ]; then
 fi
 
 # ------------------------------------------------------------ dockerfiles --
-step "Dockerfiles"
-for svc in customer order product payment; do
-  f="services/$svc/Dockerfile"
-  [ -f "$f" ] || fail "$f missing"
-  grep -q "^FROM .* AS runtime" "$f" || fail "$f: no runtime stage"
-  [ "$(grep -c '^FROM ' "$f")" -ge 3 ] || fail "$f: not multi-stage"
-  grep -q "turbo prune @fedmcp/$svc --docker" "$f" || fail "$f: not pruned to @fedmcp/$svc"
-  grep -q '^USER node' "$f" || fail "$f: not running as the node user"
-  grep -q '^HEALTHCHECK ' "$f" || fail "$f: no HEALTHCHECK"
-  grep -q '/health' "$f" || fail "$f: HEALTHCHECK not on /health"
-  grep -q '^STOPSIGNAL SIGTERM' "$f" || fail "$f: no STOPSIGNAL SIGTERM"
-  grep -q '^CMD \["node", "--require", "@fedmcp/instrumentation/register", "dist/main.js"\]' "$f" \
-    || fail "$f: CMD must exec node with the instrumentation preloaded"
-  ok "$f (multi-stage, pruned, non-root, HEALTHCHECK, SIGTERM to node, telemetry first)"
-done
+step "Dockerfile (one template for the four services)"
+f="infra/docker/service.Dockerfile"
+[ -f "$f" ] || fail "$f missing"
+grep -q "^FROM .* AS runtime" "$f" || fail "$f: no runtime stage"
+[ "$(grep -c '^FROM ' "$f")" -ge 3 ] || fail "$f: not multi-stage"
+grep -q 'build arg SERVICE is required' "$f" || fail "$f: does not fail early without the SERVICE build arg"
+grep -qF 'turbo prune "@fedmcp/${SERVICE}" --docker' "$f" || fail "$f: not pruned to @fedmcp/\${SERVICE}"
+grep -qF 'npm ci || ' "$f" || fail "$f: no npm ci (with npm install fallback)"
+grep -qF 'npm prune --omit=dev' "$f" || fail "$f: dev dependencies not dropped"
+grep -qF 'services/${SERVICE}/drizzle' "$f" || fail "$f: migrations not copied"
+grep -qx '    OTEL_SERVICE_NAME=${SERVICE}-service' "$f" || fail "$f: OTEL_SERVICE_NAME not derived from SERVICE"
+grep -qx '    PORT=${SERVICE_PORT} \\' "$f" || fail "$f: PORT not derived from SERVICE_PORT"
+grep -qx 'EXPOSE ${SERVICE_PORT}' "$f" || fail "$f: EXPOSE not derived from SERVICE_PORT"
+grep -qx 'WORKDIR /app/services/${SERVICE}' "$f" || fail "$f: WORKDIR not the service package"
+grep -qx 'USER node' "$f" || fail "$f: not running as the node user"
+grep -q '^HEALTHCHECK ' "$f" || fail "$f: no HEALTHCHECK"
+grep -q '/health' "$f" || fail "$f: HEALTHCHECK not on /health"
+grep -qx 'STOPSIGNAL SIGTERM' "$f" || fail "$f: no STOPSIGNAL SIGTERM"
+grep -qx 'CMD \["node", "--require", "@fedmcp/instrumentation/register", "dist/main.js"\]' "$f" \
+  || fail "$f: CMD must exec node with the instrumentation preloaded"
+ok "$f (multi-stage, pruned, SERVICE required, port/paths/labels derived, non-root, HEALTHCHECK, SIGTERM to node, telemetry first)"
+# Each service builds from the template with its own name and port (the fleet
+# manifest's), and no per-service copy has crept back.
+docker-compose -f docker-compose.yml config > "$tmp/compose.yml"
+python3 - "$tmp/compose.yml" shared/fleet/src/services.ts << 'EOF'
+import os, re, sys, yaml
+compose = yaml.safe_load(open(sys.argv[1]))['services']
+fleet = dict(re.findall(r"name: '([a-z]+)',\s*port: (\d+),", open(sys.argv[2]).read()))
+assert sorted(fleet) == ['customer', 'order', 'payment', 'product'], fleet
+for svc, port in fleet.items():
+    b = compose[svc]['build']
+    assert b['dockerfile'] == 'infra/docker/service.Dockerfile', f'{svc}: builds {b["dockerfile"]}'
+    args = b.get('args') or {}
+    assert str(args.get('SERVICE')) == svc, f'{svc}: build arg SERVICE={args.get("SERVICE")}'
+    assert str(args.get('SERVICE_PORT')) == port, f'{svc}: build arg SERVICE_PORT={args.get("SERVICE_PORT")}, fleet port {port}'
+    assert not os.path.lexists(f'services/{svc}/Dockerfile'), f'services/{svc}/Dockerfile: per-service copy (build from infra/docker/service.Dockerfile)'
+EOF
+ok "compose builds each service from the template with SERVICE and SERVICE_PORT (= fleet manifest port); no per-service Dockerfile"
+grep -qF 'file: infra/docker/service.Dockerfile' .github/workflows/_service.yml || fail "_service.yml does not build the template"
+grep -qF 'SERVICE=${{ inputs.service }}' .github/workflows/_service.yml || fail "_service.yml does not pass SERVICE"
+grep -qF 'SERVICE_PORT=${{ inputs.port }}' .github/workflows/_service.yml || fail "_service.yml does not pass SERVICE_PORT"
+ok "_service.yml builds the template with SERVICE and SERVICE_PORT"
 
 # ------------------------------------------------------------ workflows --
 step "GitHub workflows"

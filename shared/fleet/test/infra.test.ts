@@ -11,6 +11,9 @@ import { ROOT, listFiles, repoPath } from './repo';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** The one Dockerfile all four services build from (build args SERVICE, SERVICE_PORT). */
+const SERVICE_DOCKERFILE = 'infra/docker/service.Dockerfile';
+
 const read = (p: string) => fs.readFileSync(repoPath(p), 'utf8');
 const dotenv = Object.fromEntries(
   read('.env')
@@ -26,8 +29,10 @@ describe('docker-compose.yml', () => {
   it.each(FLEET.map((s) => [s.name, s] as const))('%s: own database, port, health, env', (name, svc) => {
     const s = services[name];
     expect(s).toBeDefined();
-    expect(s.build.dockerfile).toBe(`services/${name}/Dockerfile`);
+    // One image template for every service, selected by build args.
+    expect(s.build.dockerfile).toBe(SERVICE_DOCKERFILE);
     expect(s.build.context).toBe('.');
+    expect(s.build.args).toMatchObject({ SERVICE: name, SERVICE_PORT: String(svc.port) });
     expect(s.ports).toEqual([`\${${name.toUpperCase()}_PORT:-${svc.port}}:${svc.port}`]);
     expect(dotenv[`${name.toUpperCase()}_PORT`]).toBe(String(svc.port));
     expect(s.environment.PORT).toBe(String(svc.port));
@@ -91,21 +96,54 @@ describe('Prometheus scrape config', () => {
   });
 });
 
-describe('Dockerfiles', () => {
-  it.each(FLEET.map((s) => [s.name, s] as const))('%s', (name, svc) => {
-    const text = read(`services/${name}/Dockerfile`);
-    expect(text).toContain(`turbo prune @fedmcp/${name} --docker`);
+describe('service image template (infra/docker/service.Dockerfile)', () => {
+  const text = read(SERVICE_DOCKERFILE);
+
+  it('is multi-stage, pruned to @fedmcp/${SERVICE}, and requires SERVICE and SERVICE_PORT', () => {
+    expect(text.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(3);
     expect(text).toMatch(/^FROM node:\$\{NODE_VERSION\}-slim AS runtime$/m);
-    expect(text).toMatch(/^USER node$/m);
-    expect(text).toMatch(new RegExp(`^EXPOSE ${svc.port}$`, 'm'));
-    expect(text).toMatch(new RegExp(`PORT=${svc.port}`));
-    expect(text).toMatch(/^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:/m);
-    expect(text).toMatch(/^STOPSIGNAL SIGTERM$/m);
-    expect(text).toMatch(/^CMD \["node", "--require", "@fedmcp\/instrumentation\/register", "dist\/main\.js"\]$/m);
-    expect(text).toMatch(new RegExp(`^WORKDIR /app/services/${name}$`, 'm'));
-    expect(text).toContain(`services/${name}/drizzle`);
+    // The argument check is the prune stage's first step, before anything slow.
+    const prune = text.slice(text.indexOf('AS prune'), text.indexOf('AS build'));
+    expect(prune.indexOf('build arg SERVICE is required')).toBeGreaterThan(0);
+    expect(prune.indexOf('build arg SERVICE is required')).toBeLessThan(prune.indexOf('npm install -g turbo'));
+    expect(prune).toContain('build arg SERVICE_PORT is required');
+    expect(text).toContain('turbo prune "@fedmcp/${SERVICE}" --docker');
+    expect(text).toContain('npm ci || ');
+    expect(text).toContain('npm prune --omit=dev');
+    expect(text).toContain('"services/${SERVICE}/drizzle"');
+  });
+
+  it('derives port, paths, labels and the OTel service name from the build args', () => {
+    expect(text).toMatch(/^EXPOSE \$\{SERVICE_PORT\}$/m);
+    expect(text).toMatch(/^\s+PORT=\$\{SERVICE_PORT\} \\$/m);
+    expect(text).toMatch(/^\s+OTEL_SERVICE_NAME=\$\{SERVICE\}-service$/m);
+    expect(text).toMatch(/^WORKDIR \/app\/services\/\$\{SERVICE\}$/m);
+    expect(text).toContain('org.opencontainers.image.title="fedmcp-${SERVICE}"');
     expect(text).toMatch(/HOST=0\.0\.0\.0/);
     expect(text).toMatch(/NODE_ENV=production/);
+    // The template's naming rule matches the fleet manifest.
+    for (const svc of FLEET) expect(svc.otelServiceName).toBe(`${svc.name}-service`);
+  });
+
+  it('runs as node, health-checks /health on PORT, stops on SIGTERM, preloads telemetry', () => {
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toMatch(/^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ process\.env\.PORT \+ '\/health'\)/m);
+    expect(text).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(text).toMatch(/^CMD \["node", "--require", "@fedmcp\/instrumentation\/register", "dist\/main\.js"\]$/m);
+  });
+
+  it.each(FLEET.map((s) => [s.name] as const))('%s has no Dockerfile copy of its own', (name) => {
+    expect(fs.existsSync(repoPath(`services/${name}/Dockerfile`))).toBe(false);
+  });
+
+  it('CI builds the template with SERVICE and SERVICE_PORT from the workflow inputs', () => {
+    const wf = parseYaml(read('.github/workflows/_service.yml')) as Obj;
+    const build = wf.jobs.image.steps.find((s: Obj) => String(s.uses).startsWith('docker/build-push-action'));
+    expect(build.with.file).toBe(SERVICE_DOCKERFILE);
+    expect(build.with.context).toBe('.');
+    expect(String(build.with['build-args']).trim().split('\n')).toEqual(
+      expect.arrayContaining(['SERVICE=${{ inputs.service }}', 'SERVICE_PORT=${{ inputs.port }}']),
+    );
   });
 });
 
@@ -174,7 +212,7 @@ describe('GitHub workflows', () => {
   it.each(FLEET.map((s) => [s.name, s] as const))('%s.yml ships the service on its own', (name, svc) => {
     const wf = parseYaml(read(`.github/workflows/${name}.yml`)) as Obj;
     for (const ev of ['push', 'pull_request']) {
-      expect(wf.on[ev].paths).toEqual(expect.arrayContaining([`services/${name}/**`, 'shared/**', 'package-lock.json']));
+      expect(wf.on[ev].paths).toEqual(expect.arrayContaining([`services/${name}/**`, SERVICE_DOCKERFILE, 'shared/**', 'package-lock.json']));
       for (const other of FLEET.filter((o) => o.name !== name)) {
         expect(wf.on[ev].paths.some((p: string) => p.startsWith(`services/${other.name}/`))).toBe(false);
       }
