@@ -27,6 +27,9 @@ export const currency = z
 /** Money in minor units (cents). Integers only: never floats. */
 export const amountCents = z.number().int('must be an integer number of minor units (cents)').min(0).max(1_000_000_000_00);
 
+/** A strictly positive amount in minor units (payments, refunds). */
+export const positiveAmountCents = amountCents.min(1, 'must be at least 1 (minor units)');
+
 export const limit = z
   .number()
   .int()

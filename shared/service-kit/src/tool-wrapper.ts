@@ -28,6 +28,18 @@ export function errorResult(body: ToolErrorBody): ToolResult {
 
 class TimeoutSignal extends Error {}
 
+/** PostgreSQL / driver failures that are the database's state, not a bug: mapped to retryable codes. */
+function databaseFailure(error: unknown, tool: string): ToolErrorBody | undefined {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  if (code === '57014' || code === '55P03') {
+    return { code: 'TIMEOUT', message: `${tool} waited too long on the database (busy or locked); try again shortly.` };
+  }
+  if (code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'CONNECT_TIMEOUT' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED') {
+    return { code: 'DEPENDENCY_UNAVAILABLE', message: `${tool} could not reach its database; try again shortly.` };
+  }
+  return undefined;
+}
+
 /**
  * Wraps one tool so every call gets input validation, a time budget, metrics,
  * one log line, span status and error mapping: ToolError → `isError` result
@@ -65,6 +77,9 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
         body = { code: 'TIMEOUT', message: `${tool.name} did not finish within ${budget} ms. It may be retried; calls that change data are safe to repeat only where the tool says it is idempotent.` };
       } else if (isToolError(error)) {
         body = error.toBody();
+      } else if (databaseFailure(error, tool.name)) {
+        body = databaseFailure(error, tool.name)!;
+        deps.logger.warn('tool failed on the database', { tool: tool.name, error: error instanceof Error ? error.message : String(error) });
       } else {
         const traceId = span?.spanContext().traceId;
         deps.logger.error('tool failed with an unexpected error', { tool: tool.name, error: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });

@@ -66,9 +66,14 @@ export function definePrompt<A extends z.ZodObject>(definition: PromptDefinition
 
 /** Formats zod issues for a VALIDATION_ERROR the model can act on. */
 export function describeIssues(error: z.ZodError, prefix: (string | number)[] = []) {
-  const issues = error.issues.map((issue) => {
-    const path = [...prefix, ...issue.path].map(String);
-    return { path: path.join('.') || '(arguments)', message: issue.message };
+  const issues = error.issues.flatMap((issue) => {
+    // An unknown argument is reported on its parent object: name the key itself.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => {
+      const path = [...prefix, ...issue.path, ...(key === undefined ? [] : [key])].map(String);
+      const message = key === undefined ? issue.message : 'is not a known argument of this tool; check the spelling against the input schema';
+      return { path: path.join('.') || '(arguments)', message };
+    });
   });
   const message = `Invalid arguments: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}. Fix these fields and call again.`;
   return { message, details: { path: issues[0]?.path, issues } };
