@@ -114,23 +114,27 @@ fi
 step "Dockerfile (one template for the four services)"
 f="infra/docker/service.Dockerfile"
 [ -f "$f" ] || fail "$f missing"
-grep -q "^FROM .* AS runtime" "$f" || fail "$f: no runtime stage"
 [ "$(grep -c '^FROM ' "$f")" -ge 3 ] || fail "$f: not multi-stage"
-grep -q 'build arg SERVICE is required' "$f" || fail "$f: does not fail early without the SERVICE build arg"
-grep -qF 'turbo prune "@fedmcp/${SERVICE}" --docker' "$f" || fail "$f: not pruned to @fedmcp/\${SERVICE}"
-grep -qF 'npm ci || ' "$f" || fail "$f: no npm ci (with npm install fallback)"
-grep -qF 'npm prune --omit=dev' "$f" || fail "$f: dev dependencies not dropped"
-grep -qF 'services/${SERVICE}/drizzle' "$f" || fail "$f: migrations not copied"
-grep -qx '    OTEL_SERVICE_NAME=${SERVICE}-service' "$f" || fail "$f: OTEL_SERVICE_NAME not derived from SERVICE"
-grep -qx '    PORT=${SERVICE_PORT} \\' "$f" || fail "$f: PORT not derived from SERVICE_PORT"
-grep -qx 'EXPOSE ${SERVICE_PORT}' "$f" || fail "$f: EXPOSE not derived from SERVICE_PORT"
-grep -qx 'WORKDIR /app/services/${SERVICE}' "$f" || fail "$f: WORKDIR not the service package"
-grep -qx 'USER node' "$f" || fail "$f: not running as the node user"
-grep -q '^HEALTHCHECK ' "$f" || fail "$f: no HEALTHCHECK"
-grep -q '/health' "$f" || fail "$f: HEALTHCHECK not on /health"
-grep -qx 'STOPSIGNAL SIGTERM' "$f" || fail "$f: no STOPSIGNAL SIGTERM"
-grep -qx 'CMD \["node", "--require", "@fedmcp/instrumentation/register", "dist/main.js"\]' "$f" \
-  || fail "$f: CMD must exec node with the instrumentation preloaded"
+# One line per property: grep mode (F substring, Fx whole line, E regex) | text (no '|') | what is wrong otherwise.
+while IFS='|' read -r mode want why; do
+  grep -q"$mode" -- "$want" "$f" || fail "$f: $why"
+done << 'CHECKS'
+E|^FROM .* AS runtime$|no runtime stage
+F|build arg SERVICE is required|does not fail early without the SERVICE build arg
+F|turbo prune "@fedmcp/${SERVICE}" --docker|not pruned to @fedmcp/${SERVICE}
+E|^RUN npm ci .*npm install|no npm ci (with npm install fallback)
+F|npm prune --omit=dev|dev dependencies not dropped
+F|services/${SERVICE}/drizzle|migrations not copied
+Fx|    OTEL_SERVICE_NAME=${SERVICE}-service|OTEL_SERVICE_NAME not derived from SERVICE
+Fx|    PORT=${SERVICE_PORT} \|PORT not derived from SERVICE_PORT
+Fx|EXPOSE ${SERVICE_PORT}|EXPOSE not derived from SERVICE_PORT
+Fx|WORKDIR /app/services/${SERVICE}|WORKDIR not the service package
+Fx|USER node|not running as the node user
+E|^HEALTHCHECK |no HEALTHCHECK
+F|/health|HEALTHCHECK not on /health
+Fx|STOPSIGNAL SIGTERM|no STOPSIGNAL SIGTERM
+Fx|CMD ["node", "--require", "@fedmcp/instrumentation/register", "dist/main.js"]|CMD must exec node with the instrumentation preloaded
+CHECKS
 ok "$f (multi-stage, pruned, SERVICE required, port/paths/labels derived, non-root, HEALTHCHECK, SIGTERM to node, telemetry first)"
 # Each service builds from the template with its own name and port (the fleet
 # manifest's), and no per-service copy has crept back.
