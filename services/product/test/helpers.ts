@@ -1,0 +1,35 @@
+import type { TestClient } from '@fedmcp/testing';
+import { CREATE_PRODUCT, GET_PRODUCT, RESERVE_INVENTORY } from '../src/product.tools';
+import type { Product } from '../src/product.repository';
+import type { Reservation } from '../src/reservation.repository';
+
+let seq = 0;
+/** A lower-case suffix unique within this run, valid inside ids (ord_…) and SKUs. */
+export const unique = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
+
+export const orderId = () => `ord_${unique()}`;
+
+/** Creates a product with a fresh SKU; override any field. */
+export async function newProduct(client: TestClient, overrides: Record<string, unknown> = {}): Promise<Product> {
+  const result = await client.call<Product>(CREATE_PRODUCT, { sku: `TST-${unique()}`.toUpperCase(), name: 'Test widget', price_cents: 1250, stock: 10, ...overrides });
+  if (result.isError) throw new Error(`create_product failed: ${result.text}`);
+  return result.data;
+}
+
+export async function getProduct(client: TestClient, productId: string): Promise<Product> {
+  const result = await client.call<Product>(GET_PRODUCT, { product_id: productId });
+  if (result.isError) throw new Error(`get_product failed: ${result.text}`);
+  return result.data;
+}
+
+/** on hand / reserved / available of one product, for compact assertions. */
+export async function stockOf(client: TestClient, productId: string) {
+  const { stock_on_hand, stock_reserved, stock_available } = await getProduct(client, productId);
+  return { stock_on_hand, stock_reserved, stock_available };
+}
+
+export async function reserve(client: TestClient, items: { product_id: string; quantity: number }[], order = orderId()): Promise<Reservation> {
+  const result = await client.call<Reservation>(RESERVE_INVENTORY, { order_id: order, items });
+  if (result.isError) throw new Error(`reserve_inventory failed: ${result.text}`);
+  return result.data;
+}
