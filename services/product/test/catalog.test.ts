@@ -1,6 +1,6 @@
 import { startInProcess, InProcessService } from '@fedmcp/testing';
 import { createProductService } from '../src/product.service';
-import { ADJUST_STOCK, CREATE_PRODUCT, GET_PRODUCT, PRODUCT_TOOLS, SEARCH_PRODUCTS } from '../src/product.tools';
+import { ADJUST_STOCK, COMMIT_RESERVATION, CREATE_PRODUCT, GET_PRODUCT, PRODUCT_TOOLS, RELEASE_RESERVATION, SEARCH_PRODUCTS } from '../src/product.tools';
 import type { Product } from '../src/product.repository';
 import { getProduct, newProduct, reserve, stockOf, unique } from './helpers';
 
@@ -61,7 +61,7 @@ describe('create_product and get_product', () => {
     ['negative stock', { stock: -3 }, 'stock'],
     ['an empty name', { name: '  ' }, 'name'],
     ['a SKU with spaces', { sku: 'HAS SPACE' }, 'sku'],
-    ['an unknown field', { colour: 'red' }, '(arguments)'],
+    ['an unknown field', { colour: 'red' }, 'colour'],
   ])('rejects %s with VALIDATION_ERROR naming the field', async (_what, override, path) => {
     const result = await svc.client.call(CREATE_PRODUCT, { sku: `V-${unique()}`, name: 'Widget', price_cents: 100, stock: 1, ...override });
     expect(result.isError).toBe(true);
@@ -93,6 +93,19 @@ describe('get_product cache', () => {
     expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 15, stock_reserved: 0, stock_available: 15 });
     await reserve(svc.client, [{ product_id: product.product_id, quantity: 4 }]);
     expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 15, stock_reserved: 4, stock_available: 11 });
+  });
+
+  it('shows commit and release on the very next read', async () => {
+    const product = await newProduct(svc.client, { stock: 10 });
+    const committed = await reserve(svc.client, [{ product_id: product.product_id, quantity: 3 }]);
+    const held = await reserve(svc.client, [{ product_id: product.product_id, quantity: 2 }]);
+    expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 10, stock_reserved: 5, stock_available: 5 });
+    await svc.client.call(COMMIT_RESERVATION, { reservation_id: committed.reservation_id });
+    expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 7, stock_reserved: 2, stock_available: 5 });
+    await svc.client.call(RELEASE_RESERVATION, { reservation_id: held.reservation_id });
+    expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 7, stock_reserved: 0, stock_available: 7 });
+    await svc.client.call(RELEASE_RESERVATION, { reservation_id: committed.reservation_id });
+    expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 10, stock_reserved: 0, stock_available: 10 });
   });
 });
 
