@@ -82,8 +82,10 @@ describe(testRedisUrl() ? 'Redis stopped mid-run' : 'Redis unreachable from the 
     await proxy?.close();
   });
 
+  let customer: Customer;
+
   it('keeps answering tool calls and reports degraded (200) with cache degraded', async () => {
-    const customer = await newCustomer(svc.client);
+    customer = await newCustomer(svc.client);
     if (testRedisUrl()) {
       expect((await waitForReady(svc.url, 'ready')).body).toEqual({ status: 'ready', checks: { database: 'ok', cache: 'ok' } });
       await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
@@ -110,10 +112,13 @@ describe(testRedisUrl() ? 'Redis stopped mid-run' : 'Redis unreachable from the 
       const ready = await waitForReady(svc.url, 'ready', 15_000);
       expect(ready.status).toBe(200);
       expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', cache: 'ok' } });
-      const customer = await newCustomer(svc.client);
+      // Cached before the outage, updated during it: the old entry must not come back.
+      expect(await ok<Customer>(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id })).toMatchObject({ tier: 'pro' });
+
+      const fresh = await newCustomer(svc.client);
       const hits0 = await metricValue(svc.service.metrics.registry, 'mcp_cache_hits_total', { cache: CUSTOMER_CACHE });
-      await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
-      await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
+      await ok(svc.client, GET_CUSTOMER, { customer_id: fresh.customer_id });
+      await ok(svc.client, GET_CUSTOMER, { customer_id: fresh.customer_id });
       expect(await metricValue(svc.service.metrics.registry, 'mcp_cache_hits_total', { cache: CUSTOMER_CACHE })).toBe(hits0 + 1);
     });
   }

@@ -57,6 +57,11 @@ class RedisStore implements CacheStore {
     return this.redis;
   }
   private degraded = false;
+  /**
+   * Keys whose invalidation could not reach Redis: their stored values are
+   * stale, so they read as misses until the delete has gone through.
+   */
+  private readonly staleKeys = new Set<string>();
 
   constructor(url: string, private readonly logger: Logger) {
     this.redis = new Redis(url, {
@@ -71,6 +76,7 @@ class RedisStore implements CacheStore {
     this.redis.on('ready', () => {
       if (this.degraded) this.logger.info('cache: Redis reachable again, caching resumed');
       this.degraded = false;
+      void this.retryInvalidations();
     });
   }
 
@@ -91,7 +97,18 @@ class RedisStore implements CacheStore {
     }
   }
 
+  private async retryInvalidations() {
+    for (const key of [...this.staleKeys]) {
+      const deleted = await this.guard(false, async () => {
+        await this.redis.del(key);
+        return true;
+      });
+      if (deleted) this.staleKeys.delete(key);
+    }
+  }
+
   get(key: string) {
+    if (this.staleKeys.has(key)) return Promise.resolve(undefined);
     return this.guard(undefined, async () => (await this.redis.get(key)) ?? undefined);
   }
 
@@ -102,13 +119,14 @@ class RedisStore implements CacheStore {
   }
 
   async del(key: string) {
-    if (this.redis.status !== 'ready') {
-      this.logger.warn('cache: could not invalidate while Redis is down; the entry expires with its TTL', { key });
-      return;
-    }
-    await this.guard(undefined, async () => {
+    const deleted = await this.guard(false, async () => {
       await this.redis.del(key);
+      return true;
     });
+    if (!deleted) {
+      this.staleKeys.add(key);
+      this.logger.warn('cache: could not invalidate while Redis is down; the entry is bypassed until Redis is back', { key });
+    }
   }
 
   status(): CacheStatus {

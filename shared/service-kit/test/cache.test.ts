@@ -151,4 +151,33 @@ for (const redisUrl of redisBackends) describe('Cache with Redis stopped and res
       await proxy.close();
     }
   });
+
+  it('does not serve an entry whose invalidation failed while Redis was away', async () => {
+    const proxy = await TcpProxy.forUrl(redisUrl).start();
+    const metrics = createMetrics({ service: 'kit-test', defaultMetrics: false });
+    const cache = new Cache({ service: `kit-test-${Date.now().toString(36)}`, redisUrl: proxy.rewrite(redisUrl), ttlSeconds: 60, metrics, logger });
+    const waitStatus = async (status: string) => {
+      const deadline = Date.now() + 8000;
+      while (cache.status() !== status && Date.now() < deadline) await sleep(50);
+      return cache.status();
+    };
+    try {
+      expect(await waitStatus('ok')).toBe('ok');
+      let version = 1;
+      const load = async () => ({ version });
+      expect(await cache.getOrLoad('customer', 'cus_1', load)).toEqual({ version: 1 });
+
+      proxy.cut();
+      expect(await waitStatus('degraded')).toBe('degraded');
+      version = 2; // the record changes in the database…
+      await cache.invalidate('customer', 'cus_1'); // …and this cannot reach Redis
+
+      proxy.restore();
+      expect(await waitStatus('ok')).toBe('ok');
+      expect(await cache.getOrLoad('customer', 'cus_1', load)).toEqual({ version: 2 });
+    } finally {
+      await cache.close();
+      await proxy.close();
+    }
+  });
 });
