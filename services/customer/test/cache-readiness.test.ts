@@ -55,6 +55,15 @@ describe('cache-aside reads', () => {
     expect(text).toMatch(/mcp_tool_calls_total\{[^}]*tool="get_customer"[^}]*status="success"/);
   });
 
+  it('times database queries by operation and gives every connection back', async () => {
+    const registry = svc.service.metrics.registry;
+    const selects = () => metricValue(registry, 'mcp_db_query_duration_seconds', { operation: 'SELECT' });
+    const before = await selects(); // histogram values: buckets, sum and count all grow
+    await ok(svc.client, SEARCH_CUSTOMERS, { limit: 5 });
+    expect(await selects()).toBeGreaterThan(before);
+    expect(await metricValue(registry, 'mcp_db_connections_active', {})).toBe(0);
+  });
+
   it('reports ready with database and cache ok', async () => {
     const { status, body } = await getJson(`${svc.url}/ready`);
     expect(status).toBe(200);

@@ -56,6 +56,20 @@ describe('create_customer and get_customer', () => {
     expect(result.error?.message).toMatch(/already exists/);
   });
 
+  it('lets exactly one of several concurrent creates with the same email (any case) win; the rest get CONFLICT', async () => {
+    const email = `race-${unique()}@example.com`;
+    const variants = [email, email.toUpperCase(), email, `Race${email.slice(4)}`, email.toUpperCase()];
+    const results = await Promise.all(variants.map((e, i) => client.call(CREATE_CUSTOMER, { name: `Racer ${i}`, email: e })));
+    expect(results.filter((r) => !r.isError)).toHaveLength(1);
+    expect(results.filter((r) => r.isError).map((r) => r.error?.code)).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT']);
+  });
+
+  it('answers many concurrent calls correctly (one stateless server per request)', async () => {
+    const customers = await Promise.all(Array.from({ length: 10 }, () => newCustomer(client)));
+    const reads = await Promise.all([...customers, ...customers].map((c) => client.call<Customer>(GET_CUSTOMER, { customer_id: c.customer_id })));
+    expect(reads.map((r) => r.data.customer_id)).toEqual([...customers, ...customers].map((c) => c.customer_id));
+  });
+
   it('rejects missing, empty and wrongly typed fields with VALIDATION_ERROR and their path', async () => {
     const missing = await client.call(CREATE_CUSTOMER, { email: `x-${unique()}@example.com` });
     expect(missing.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'name' } });
