@@ -7,6 +7,7 @@ import { OrderWorkflow } from './order.workflow';
 import { OrderRecovery } from './order.recovery';
 import { Upstreams } from './order.upstreams';
 import { registerOrderTools } from './order.tools';
+import { registerOrderResources } from './order.resources';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
@@ -50,6 +51,7 @@ export async function createOrderService(env?: NodeJS.ProcessEnv) {
   const workflow = new OrderWorkflow(repo, saga, logger, { leaseMs: config.ORDER_LEASE_MS, answerWithinMs: Math.max(500, config.TOOL_TIMEOUT_MS - 1000) });
   const recovery = new OrderRecovery(repo, saga, workflow, logger, { intervalMs: config.RECOVERY_INTERVAL_MS, leaseMs: config.ORDER_LEASE_MS });
   registerOrderTools(service, repo, workflow);
+  registerOrderResources(service, repo);
 
   service.onStop(async () => {
     recovery.stop();
