@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, ilike, or, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, conflict, isUniqueViolation, likePattern, newId, notFound, toPage } from '@fedmcp/service-kit';
+import { eq, ilike, or, sql, SQL } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, likePattern, newId, notFound } from '@fedmcp/service-kit';
 import { CustomerRow, customers, schema } from './customer.schema';
 
 export type Tier = CustomerRow['tier'];
@@ -87,20 +87,12 @@ export class CustomerRepository {
   }
 
   async search(input: CustomerSearch): Promise<{ items: Customer[]; next_cursor: string | null }> {
-    const after = this.cursors.decode<{ id: string }>(input.cursor);
     const filters: (SQL | undefined)[] = [
       input.query ? or(ilike(customers.name, likePattern(input.query)), ilike(customers.email, likePattern(input.query))) : undefined,
       input.tier ? eq(customers.tier, input.tier) : undefined,
       input.status ? eq(customers.status, input.status) : undefined,
-      after ? gt(customers.id, after.id) : undefined,
     ];
-    const rows = await this.db
-      .select()
-      .from(customers)
-      .where(and(...filters))
-      .orderBy(asc(customers.id))
-      .limit(input.limit + 1);
-    return toPage(rows, input.limit, toCustomer, (row) => ({ id: row.id }), this.cursors);
+    return keysetPage(this.db, customers, filters, input, this.cursors, toCustomer);
   }
 
   async count(): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { OtlpReceiver, ReceivedSpan, SPAN_KIND, ServiceProcess, TestClient, connectClient, dropTestDatabases, serviceTestEnv, spawnService } from '@fedmcp/testing';
+import { ancestorsOf, OtlpReceiver, ReceivedSpan, SPAN_KIND, ServiceProcess, TestClient, connectClient, dropTestDatabases, serviceTestEnv, spawnService } from '@fedmcp/testing';
 import { GET_CUSTOMER } from '../src/customer.tools';
 import { newCustomer } from './fixtures';
 
@@ -28,17 +28,6 @@ afterAll(async () => {
   await dropTestDatabases();
 });
 
-/** Walks parent links up from `span` within its trace. */
-function ancestors(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
-  const byId = new Map(spans.filter((s) => s.traceId === span.traceId).map((s) => [s.spanId, s]));
-  const chain: ReceivedSpan[] = [];
-  let current = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
-  while (current && chain.length < 50) {
-    chain.push(current);
-    current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined;
-  }
-  return chain;
-}
 
 const isToolSpan = (s: ReceivedSpan, traceId: string) => s.traceId === traceId && s.kind === SPAN_KIND.SERVER && s.name === `tools/call ${GET_CUSTOMER}`;
 
@@ -96,7 +85,7 @@ describe('customer telemetry', () => {
     expect(select).toBeDefined();
     expect(select!.kind).toBe(SPAN_KIND.CLIENT);
     expect(select!.attributes['db.operation.name']).toBe('SELECT');
-    expect(ancestors(select!, spans).map((a) => a.spanId)).toContain(server.spanId);
+    expect(ancestorsOf(select!, spans).map((a) => a.spanId)).toContain(server.spanId);
   });
 
   it('writes one JSON log line for the call with the same trace id, a span id and the service name', () => {
@@ -116,7 +105,7 @@ describe('customer telemetry', () => {
     expect(server.traceId).not.toBe(traceId);
     await receiver.waitFor((s) => s.some((x) => x.traceId === server.traceId && x.attributes['db.collection.name'] === 'customers'), 10_000);
     const db = receiver.spans.find((x) => x.traceId === server.traceId && x.attributes['db.collection.name'] === 'customers')!;
-    expect(ancestors(db, receiver.spans).map((a) => a.spanId)).toContain(server.spanId);
+    expect(ancestorsOf(db, receiver.spans).map((a) => a.spanId)).toContain(server.spanId);
   });
 
   it('marks a failing call (NOT_FOUND) with error.type=tool_error and logs it as an error', async () => {

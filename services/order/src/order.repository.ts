@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, inArray, isNull, lt, or, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, newId, toPage } from '@fedmcp/service-kit';
+import { and, asc, eq, inArray, isNull, lt, or, sql, SQL } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, keysetPage, newId } from '@fedmcp/service-kit';
 import { OrderLineRow, OrderRow, SagaStepRow, orderLines, orders, sagaSteps, schema } from './order.schema';
 
 export type OrderStatus = OrderRow['status'];
@@ -126,21 +126,15 @@ export class OrderRepository {
   }
 
   async list(input: { customer_id?: string; status?: OrderStatus; limit: number; cursor?: string }) {
-    const after = this.cursors.decode<{ id: string }>(input.cursor);
     const filters: (SQL | undefined)[] = [
       input.customer_id ? eq(orders.customerId, input.customer_id) : undefined,
       input.status ? eq(orders.status, input.status) : undefined,
-      after ? gt(orders.id, after.id) : undefined,
     ];
-    const rows = await this.db
-      .select()
-      .from(orders)
-      .where(and(...filters))
-      .orderBy(asc(orders.id))
-      .limit(input.limit + 1);
-    const lines = rows.length ? await this.db.select().from(orderLines).where(inArray(orderLines.orderId, rows.map((r) => r.id))).orderBy(asc(orderLines.position)) : [];
+    const page = await keysetPage(this.db, orders, filters, input, this.cursors, (row) => row);
+    const ids = page.items.map((r) => r.id);
+    const lines = ids.length ? await this.db.select().from(orderLines).where(inArray(orderLines.orderId, ids)).orderBy(asc(orderLines.position)) : [];
     const byOrder = new Map<string, OrderLineRow[]>();
     for (const line of lines) byOrder.set(line.orderId, [...(byOrder.get(line.orderId) ?? []), line]);
-    return toPage(rows, input.limit, (row): OrderRecord => ({ row, lines: byOrder.get(row.id) ?? [] }), (row) => ({ id: row.id }), this.cursors);
+    return { items: page.items.map((row): OrderRecord => ({ row, lines: byOrder.get(row.id) ?? [] })), next_cursor: page.next_cursor };
   }
 }

@@ -1,4 +1,4 @@
-import { OtlpReceiver, Platform, ReceivedSpan, SPAN_KIND, dropTestDatabases, startPlatform } from '@fedmcp/testing';
+import { ancestorsOf, OtlpReceiver, Platform, ReceivedSpan, SPAN_KIND, dropTestDatabases, startPlatform } from '@fedmcp/testing';
 import { newCustomer, newProduct, placeOrder } from './fixtures';
 
 jest.setTimeout(90_000);
@@ -19,17 +19,6 @@ afterAll(async () => {
   await dropTestDatabases();
 });
 
-/** Walks parent links up from `span` within its trace. */
-function ancestors(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
-  const byId = new Map(spans.filter((s) => s.traceId === span.traceId).map((s) => [s.spanId, s]));
-  const chain: ReceivedSpan[] = [];
-  let current = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
-  while (current) {
-    chain.push(current);
-    current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined;
-  }
-  return chain;
-}
 
 describe('one trace per order', () => {
   it('traces create_order across all four services with MCP client/server spans and database spans', async () => {
@@ -55,7 +44,7 @@ describe('one trace per order', () => {
     for (const tool of upstreamCalls) {
       const client = trace.find((s) => s.service === 'order-service' && s.kind === SPAN_KIND.CLIENT && s.name === `tools/call ${tool}`);
       expect(client).toBeDefined();
-      expect(ancestors(client!, spans)).toContainEqual(expect.objectContaining({ spanId: root.spanId }));
+      expect(ancestorsOf(client!, spans)).toContainEqual(expect.objectContaining({ spanId: root.spanId }));
       const server = trace.find((s) => s.service !== 'order-service' && s.kind === SPAN_KIND.SERVER && s.name === `tools/call ${tool}`);
       expect(server).toBeDefined();
       // The upstream SERVER span is the direct child of the caller's CLIENT span (params._meta.traceparent)…
@@ -68,7 +57,7 @@ describe('one trace per order', () => {
     const reserveServer = trace.find((s) => s.service === 'product-service' && s.name === 'tools/call reserve_inventory')!;
     const dbSpans = trace.filter((s) => s.service === 'product-service' && s.attributes['db.system.name'] === 'postgresql');
     expect(dbSpans.length).toBeGreaterThan(0);
-    expect(dbSpans.some((s) => ancestors(s, spans).some((a) => a.spanId === reserveServer.spanId))).toBe(true);
+    expect(dbSpans.some((s) => ancestorsOf(s, spans).some((a) => a.spanId === reserveServer.spanId))).toBe(true);
     expect(dbSpans.every((s) => typeof s.attributes['db.operation.name'] === 'string')).toBe(true);
     expect(trace.some((s) => s.service === 'order-service' && s.attributes['db.system.name'] === 'postgresql' && s.attributes['db.collection.name'] === 'orders')).toBe(true);
   });

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, conflict, isUniqueViolation, newId, notFound, toPage, validationError } from '@fedmcp/service-kit';
+import { and, asc, eq, sql, SQL } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, newId, notFound, validationError } from '@fedmcp/service-kit';
 import { PaymentEventRow, PaymentRow, paymentEvents, payments, schema } from './payment.schema';
 import { Decision, PaymentAction, decide } from './payment.state';
 import type { Payment, PaymentEvent, PaymentWithEvents } from './payment.types';
@@ -64,19 +64,11 @@ export class PaymentRepository {
   }
 
   async list(filter: PaymentFilter): Promise<{ items: Payment[]; next_cursor: string | null }> {
-    const after = this.cursors.decode<{ id: string }>(filter.cursor);
     const filters: (SQL | undefined)[] = [
       filter.order_id ? eq(payments.orderId, filter.order_id) : undefined,
       filter.customer_id ? eq(payments.customerId, filter.customer_id) : undefined,
-      after ? gt(payments.id, after.id) : undefined,
     ];
-    const rows = await this.db
-      .select()
-      .from(payments)
-      .where(and(...filters))
-      .orderBy(asc(payments.id))
-      .limit(filter.limit + 1);
-    return toPage(rows, filter.limit, toPayment, (row) => ({ id: row.id }), this.cursors);
+    return keysetPage(this.db, payments, filters, filter, this.cursors, toPayment);
   }
 
   /**

@@ -14,22 +14,16 @@ export function authorizeArgs(overrides: Record<string, unknown> = {}): Record<s
 }
 
 export async function authorize(client: TestClient, overrides: Record<string, unknown> = {}): Promise<Payment> {
-  const result = await client.call<Payment>(AUTHORIZE_PAYMENT, authorizeArgs(overrides));
-  if (result.isError) throw new Error(`authorize_payment failed: ${result.text}`);
-  return result.data;
+  return client.ok<Payment>(AUTHORIZE_PAYMENT, authorizeArgs(overrides));
 }
 
 export async function captured(client: TestClient, amountCents = 10_000): Promise<Payment> {
   const payment = await authorize(client, { amount_cents: amountCents });
-  const result = await client.call<Payment>(CAPTURE_PAYMENT, { payment_id: payment.payment_id });
-  if (result.isError) throw new Error(`capture_payment failed: ${result.text}`);
-  return result.data;
+  return client.ok<Payment>(CAPTURE_PAYMENT, { payment_id: payment.payment_id });
 }
 
 export async function getPayment(client: TestClient, paymentId: string): Promise<PaymentWithEvents> {
-  const result = await client.call<PaymentWithEvents>(GET_PAYMENT, { payment_id: paymentId });
-  if (result.isError) throw new Error(`get_payment failed: ${result.text}`);
-  return result.data;
+  return client.ok<PaymentWithEvents>(GET_PAYMENT, { payment_id: paymentId });
 }
 
 /** The ledger without timestamps, for exact comparisons. */

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, ilike, or, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, conflict, isUniqueViolation, likePattern, newId, notFound, toPage } from '@fedmcp/service-kit';
+import { and, eq, ilike, or, sql, SQL } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, likePattern, newId, notFound } from '@fedmcp/service-kit';
 import { ProductRow, products, schema, stockAdjustments } from './product.schema';
 import { MAX_STOCK } from './product.types';
 
@@ -85,20 +85,12 @@ export class ProductRepository {
   }
 
   async search(input: ProductSearch): Promise<{ items: Product[]; next_cursor: string | null }> {
-    const after = this.cursors.decode<{ id: string }>(input.cursor);
     const pattern = input.query ? likePattern(input.query) : undefined;
     const filters: (SQL | undefined)[] = [
       pattern ? or(ilike(products.name, pattern), ilike(products.sku, pattern), ilike(products.description, pattern)) : undefined,
       input.in_stock_only ? and(eq(products.active, true), sql`${products.stockOnHand} - ${products.stockReserved} > 0`) : undefined,
-      after ? gt(products.id, after.id) : undefined,
     ];
-    const rows = await this.db
-      .select()
-      .from(products)
-      .where(and(...filters))
-      .orderBy(asc(products.id))
-      .limit(input.limit + 1);
-    return toPage(rows, input.limit, toProduct, (row) => ({ id: row.id }), this.cursors);
+    return keysetPage(this.db, products, filters, input, this.cursors, toProduct);
   }
 
   /**

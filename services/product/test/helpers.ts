@@ -11,15 +11,11 @@ export const orderId = () => `ord_${unique()}`;
 
 /** Creates a product with a fresh SKU; override any field. */
 export async function newProduct(client: TestClient, overrides: Record<string, unknown> = {}): Promise<Product> {
-  const result = await client.call<Product>(CREATE_PRODUCT, { sku: `TST-${unique()}`.toUpperCase(), name: 'Test widget', price_cents: 1250, stock: 10, ...overrides });
-  if (result.isError) throw new Error(`create_product failed: ${result.text}`);
-  return result.data;
+  return client.ok<Product>(CREATE_PRODUCT, { sku: `TST-${unique()}`.toUpperCase(), name: 'Test widget', price_cents: 1250, stock: 10, ...overrides });
 }
 
 export async function getProduct(client: TestClient, productId: string): Promise<Product> {
-  const result = await client.call<Product>(GET_PRODUCT, { product_id: productId });
-  if (result.isError) throw new Error(`get_product failed: ${result.text}`);
-  return result.data;
+  return client.ok<Product>(GET_PRODUCT, { product_id: productId });
 }
 
 /** on hand / reserved / available of one product, for compact assertions. */
@@ -29,7 +25,5 @@ export async function stockOf(client: TestClient, productId: string) {
 }
 
 export async function reserve(client: TestClient, items: { product_id: string; quantity: number }[], order = orderId()): Promise<Reservation> {
-  const result = await client.call<Reservation>(RESERVE_INVENTORY, { order_id: order, items });
-  if (result.isError) throw new Error(`reserve_inventory failed: ${result.text}`);
-  return result.data;
+  return client.ok<Reservation>(RESERVE_INVENTORY, { order_id: order, items });
 }

@@ -1,5 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { and, asc, gt, SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { validationError } from './errors';
+import type { AppDatabase } from './database';
 
 /**
  * Opaque cursors: a base64url JSON payload plus a short HMAC, so a cursor we
@@ -49,4 +52,27 @@ export function toPage<Row, Item>(rows: Row[], limit: number, map: (row: Row) =>
     items: slice.map(map),
     next_cursor: more ? codec.encode(keyOf(slice[slice.length - 1])) : null,
   };
+}
+
+/**
+ * One page of `table`, keyset-paginated by its sortable unique `id` column:
+ * rows matching `filters` after the cursor's id, oldest first, `limit` of them
+ * plus one to know whether more follow.
+ */
+export async function keysetPage<T extends PgTable & { id: PgColumn }, Item>(
+  db: AppDatabase<Record<string, unknown>>,
+  table: T,
+  filters: (SQL | undefined)[],
+  input: { limit: number; cursor?: string },
+  codec: CursorCodec,
+  map: (row: T['$inferSelect']) => Item,
+): Promise<{ items: Item[]; next_cursor: string | null }> {
+  const after = codec.decode<{ id: string }>(input.cursor);
+  const rows = (await db
+    .select()
+    .from(table as PgTable)
+    .where(and(...filters, after ? gt(table.id, after.id) : undefined))
+    .orderBy(asc(table.id))
+    .limit(input.limit + 1)) as T['$inferSelect'][];
+  return toPage(rows, input.limit, map, (row) => ({ id: (row as { id: string }).id }), codec);
 }

@@ -17,6 +17,8 @@ export interface TestClient {
   generation: Generation;
   listTools(): Promise<{ name: string; inputSchema: unknown; outputSchema?: unknown; annotations?: Record<string, unknown>; title?: string; description?: string }[]>;
   call<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>, meta?: Record<string, unknown>): Promise<ToolOutcome<T>>;
+  /** Calls a tool that must succeed and returns its structuredContent (throws with the error text otherwise). */
+  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
   raw: Client | V1Client;
   close(): Promise<void>;
 }
@@ -41,11 +43,18 @@ interface SdkClient {
 
 function wrap(generation: Generation, client: Client | V1Client): TestClient {
   const sdk = client as unknown as SdkClient;
+  const call = async <T>(name: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>) =>
+    outcome<T>(await sdk.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }));
   return {
     generation,
     raw: client,
     listTools: async () => (await sdk.listTools()).tools as never,
-    call: async (name, args = {}, meta) => outcome(await sdk.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })),
+    call,
+    ok: async <T>(name: string, args: Record<string, unknown> = {}) => {
+      const result = await call<T>(name, args);
+      if (result.isError) throw new Error(`${name} failed: ${result.text}`);
+      return result.data;
+    },
     close: () => sdk.close(),
   };
 }

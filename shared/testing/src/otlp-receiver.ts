@@ -93,3 +93,15 @@ export class OtlpReceiver {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 }
+
+/** The chain of parents of `span` within its trace, nearest first. */
+export function ancestorsOf(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
+  const byId = new Map(spans.filter((s) => s.traceId === span.traceId).map((s) => [s.spanId, s]));
+  const chain: ReceivedSpan[] = [];
+  let current = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+  while (current && chain.length < 100) {
+    chain.push(current);
+    current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined;
+  }
+  return chain;
+}
