@@ -11,13 +11,15 @@ import { WrapperDeps, wrapTool } from './tool-wrapper';
  * instead of the SDK's bare text.
  */
 function advertiseOnly(schema: z.ZodType) {
-  const standard = schema['~standard'] as unknown as { jsonSchema: unknown };
+  // Converted once: the SDK asks for the JSON Schema on every request (tools/list
+  // and the pre-dispatch parameter check), and each request has a fresh server.
+  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
   return {
     '~standard': {
       version: 1 as const,
       vendor: 'fedmcp',
       validate: (value: unknown) => ({ value }),
-      jsonSchema: standard.jsonSchema,
+      jsonSchema: { input: () => json, output: () => json },
     },
   } as never;
 }
