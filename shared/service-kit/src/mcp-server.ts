@@ -5,15 +5,13 @@ import { PromptDefinition, ResourceDefinition, ToolDefinition } from './tools';
 import { WrapperDeps, wrapTool } from './tool-wrapper';
 
 /**
- * A Standard Schema that accepts anything but advertises the real JSON
- * Schema: the SDK lists the true input/output schemas while our wrapper does
- * the validation, so failures become VALIDATION_ERROR with field paths
- * instead of the SDK's bare text.
+ * A Standard Schema that accepts anything but advertises `json`: the SDK lists
+ * the true input/output schemas while our wrapper does the validation, so
+ * failures become VALIDATION_ERROR with field paths instead of the SDK's bare
+ * text. The JSON is converted once: the SDK asks for it on every request
+ * (tools/list and the pre-dispatch parameter check), each with a fresh server.
  */
-function advertiseOnly(schema: z.ZodType) {
-  // Converted once: the SDK asks for the JSON Schema on every request (tools/list
-  // and the pre-dispatch parameter check), and each request has a fresh server.
-  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+function advertise(json: Record<string, unknown>) {
   return {
     '~standard': {
       version: 1 as const,
@@ -32,25 +30,18 @@ const toolErrorEnvelope = z.object({
   }),
 });
 
+const bareJsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io }) as Record<string, unknown>;
+  return json;
+};
+
 /**
- * The advertised output schema: the tool's result, or (with `isError: true`)
- * the error envelope. Clients that validate structuredContent of error
- * results against outputSchema (the v1 SDK client does) accept both.
+ * The output schema: the tool's result, or (with `isError: true`) the error
+ * envelope. Clients that validate structuredContent of error results against
+ * outputSchema (the v1 SDK client does) accept both.
  */
-function advertiseOutput(schema: z.ZodType) {
-  const success = z.toJSONSchema(schema, { io: 'output' }) as Record<string, unknown>;
-  const failure = z.toJSONSchema(toolErrorEnvelope, { io: 'output' }) as Record<string, unknown>;
-  delete success.$schema;
-  delete failure.$schema;
-  const combined = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', anyOf: [success, failure] };
-  return {
-    '~standard': {
-      version: 1 as const,
-      vendor: 'fedmcp',
-      validate: (value: unknown) => ({ value }),
-      jsonSchema: { input: () => combined, output: () => combined },
-    },
-  } as never;
+function outputJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', anyOf: [bareJsonSchema(schema, 'output'), bareJsonSchema(toolErrorEnvelope, 'output')] };
 }
 
 interface PreparedTool {
@@ -74,7 +65,7 @@ export class McpSurface {
   addTool(definition: ToolDefinition): void {
     if (this.tools.some((t) => t.definition.name === definition.name)) throw new Error(`tool ${definition.name} registered twice`);
     // Schemas converted and wrapped once, not per request.
-    this.tools.push({ definition, input: advertiseOnly(definition.input), output: advertiseOutput(definition.output), call: wrapTool(definition, this.deps) });
+    this.tools.push({ definition, input: advertise(z.toJSONSchema(definition.input, { io: 'input' }) as Record<string, unknown>), output: advertise(outputJsonSchema(definition.output)), call: wrapTool(definition, this.deps) });
   }
 
   addResource(definition: ResourceDefinition): void {
