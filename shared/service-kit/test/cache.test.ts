@@ -119,18 +119,24 @@ describe('Cache with Redis unreachable', () => {
   });
 });
 
+/** A Redis-backed cache reached through a proxy the test can cut, and a way to wait for its status. */
+async function proxiedCache(redisUrl: string) {
+  const proxy = await TcpProxy.forUrl(redisUrl).start();
+  const metrics = createMetrics({ service: 'kit-test', defaultMetrics: false });
+  const cache = new Cache({ service: `kit-test-${Date.now().toString(36)}`, redisUrl: proxy.rewrite(redisUrl), ttlSeconds: 60, metrics, logger });
+  const waitStatus = async (status: string) => {
+    const deadline = Date.now() + 8000;
+    while (cache.status() !== status && Date.now() < deadline) await sleep(50);
+    return cache.status();
+  };
+  return { proxy, cache, waitStatus };
+}
+
 // Recovery needs a Redis to come back to; without one the test above covers the degraded half.
 const redisBackends = testRedisUrl() ? [testRedisUrl()!] : [];
 for (const redisUrl of redisBackends) describe('Cache with Redis stopped and restarted mid-run', () => {
   it('degrades while Redis is away and resumes caching when it is back', async () => {
-    const proxy = await TcpProxy.forUrl(redisUrl).start();
-    const metrics = createMetrics({ service: 'kit-test', defaultMetrics: false });
-    const cache = new Cache({ service: `kit-test-${Date.now().toString(36)}`, redisUrl: proxy.rewrite(redisUrl), ttlSeconds: 60, metrics, logger });
-    const waitStatus = async (status: string) => {
-      const deadline = Date.now() + 8000;
-      while (cache.status() !== status && Date.now() < deadline) await sleep(50);
-      return cache.status();
-    };
+    const { proxy, cache, waitStatus } = await proxiedCache(redisUrl);
     try {
       expect(await waitStatus('ok')).toBe('ok');
       let loads = 0;
@@ -153,14 +159,7 @@ for (const redisUrl of redisBackends) describe('Cache with Redis stopped and res
   });
 
   it('does not serve an entry whose invalidation failed while Redis was away', async () => {
-    const proxy = await TcpProxy.forUrl(redisUrl).start();
-    const metrics = createMetrics({ service: 'kit-test', defaultMetrics: false });
-    const cache = new Cache({ service: `kit-test-${Date.now().toString(36)}`, redisUrl: proxy.rewrite(redisUrl), ttlSeconds: 60, metrics, logger });
-    const waitStatus = async (status: string) => {
-      const deadline = Date.now() + 8000;
-      while (cache.status() !== status && Date.now() < deadline) await sleep(50);
-      return cache.status();
-    };
+    const { proxy, cache, waitStatus } = await proxiedCache(redisUrl);
     try {
       expect(await waitStatus('ok')).toBe('ok');
       let version = 1;
