@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { markToolError, trace, Logger, ServiceMetrics } from '@fedmcp/instrumentation';
+import { markToolError, trace, Logger, ServiceMetrics, Span } from '@fedmcp/instrumentation';
 import { ToolError, ToolErrorBody, isToolError } from './errors';
 import { ToolDefinition, describeIssues } from './tools';
 
@@ -40,6 +40,25 @@ function databaseFailure(error: unknown, tool: string): ToolErrorBody | undefine
   return undefined;
 }
 
+/** The SPEC error a failed call answers with; unexpected errors are logged and become INTERNAL. */
+function errorBodyOf(error: unknown, tool: string, budget: number, deps: WrapperDeps, span: Span | undefined): ToolErrorBody {
+  if (error instanceof TimeoutSignal) {
+    deps.metrics.timeouts.inc({ tool });
+    return { code: 'TIMEOUT', message: `${tool} did not finish within ${budget} ms. It may be retried; calls that change data are safe to repeat only where the tool says it is idempotent.` };
+  }
+  if (isToolError(error)) return error.toBody();
+  const message = error instanceof Error ? error.message : String(error);
+  const database = databaseFailure(error, tool);
+  if (database) {
+    deps.logger.warn('tool failed on the database', { tool, error: message });
+    return database;
+  }
+  deps.logger.error('tool failed with an unexpected error', { tool, error: message, stack: error instanceof Error ? error.stack : undefined });
+  if (span && error instanceof Error) span.recordException(error);
+  const traceId = span?.spanContext().traceId;
+  return { code: 'INTERNAL', message: `Internal error in ${tool}; it has been logged${traceId ? ` with trace id ${traceId}` : ''}. Try again later.` };
+}
+
 /**
  * Wraps one tool so every call gets input validation, a time budget, metrics,
  * one log line, span status and error mapping: ToolError → `isError` result
@@ -70,22 +89,8 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
       if (!checked.success) throw new Error(`tool ${tool.name} produced output that breaks its schema: ${z.prettifyError(checked.error)}`);
       result = ok(checked.data as Record<string, unknown>);
     } catch (error) {
-      let body: ToolErrorBody;
-      if (error instanceof TimeoutSignal) {
-        controller.abort();
-        deps.metrics.timeouts.inc({ tool: tool.name });
-        body = { code: 'TIMEOUT', message: `${tool.name} did not finish within ${budget} ms. It may be retried; calls that change data are safe to repeat only where the tool says it is idempotent.` };
-      } else if (isToolError(error)) {
-        body = error.toBody();
-      } else if (databaseFailure(error, tool.name)) {
-        body = databaseFailure(error, tool.name)!;
-        deps.logger.warn('tool failed on the database', { tool: tool.name, error: error instanceof Error ? error.message : String(error) });
-      } else {
-        const traceId = span?.spanContext().traceId;
-        deps.logger.error('tool failed with an unexpected error', { tool: tool.name, error: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
-        if (span && error instanceof Error) span.recordException(error);
-        body = { code: 'INTERNAL', message: `Internal error in ${tool.name}; it has been logged${traceId ? ` with trace id ${traceId}` : ''}. Try again later.` };
-      }
+      if (error instanceof TimeoutSignal) controller.abort();
+      const body = errorBodyOf(error, tool.name, budget, deps, span);
       errorCode = body.code;
       deps.metrics.toolErrors.inc({ tool: tool.name, error_type: body.code });
       if (span) markToolError(span, body.code, body.message);
