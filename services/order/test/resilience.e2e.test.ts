@@ -37,6 +37,7 @@ describe('when a service fails', () => {
   it('fails fast with DEPENDENCY_UNAVAILABLE and releases the stock while the payment service is down', async () => {
     const customer = await newCustomer(platform);
     const product = await newProduct(platform, 4);
+    let placedId = '';
     paymentGate.cut();
     try {
       const started = Date.now();
@@ -45,9 +46,43 @@ describe('when a service fails', () => {
       expect(placed.status).toBe('failed');
       expect(placed.failure?.code).toBe('DEPENDENCY_UNAVAILABLE');
       expect(await productState(platform, product)).toMatchObject({ stock_reserved: 0, stock_available: 4 });
+      placedId = placed.order_id;
     } finally {
       paymentGate.restore();
     }
+    // The void it could not do while payment was down is owed, and done once payment is back
+    // (after the circuit breaker lets calls through again).
+    const settled = await waitFor(
+      () => platform.clients.order.ok<OrderView>('get_order', { order_id: placedId }),
+      (o) => o.timeline!.some((t) => t.step === 'void_payment' && t.status === 'succeeded'),
+      20_000,
+    );
+    expect(settled.timeline!.find((t) => t.step === 'void_payment')?.status).toBe('succeeded');
+    expect((await paymentsOf(platform, placedId)).filter((p) => p.status === 'authorized')).toHaveLength(0);
+  });
+
+  it('answers create_order inside the 5 s budget with a pending order when payment hangs, and the saga still finishes', async () => {
+    const customer = await newCustomer(platform);
+    const product = await newProduct(platform, 2, 1500);
+    paymentGate.hold();
+    let placed: OrderView;
+    try {
+      const started = Date.now();
+      placed = await placeOrder(platform.clients.order, { customer_id: customer, items: [{ product_id: product, quantity: 1 }], payment_method: 'pm_card_ok' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(placed.status).toBe('pending');
+    } finally {
+      paymentGate.restore();
+    }
+    const settled = await waitFor(
+      () => platform.clients.order.ok<OrderView>('get_order', { order_id: placed.order_id }),
+      (o) => o.status !== 'pending',
+    );
+    expect(settled.status).toBe('confirmed');
+    expect(await productState(platform, product)).toMatchObject({ stock_on_hand: 1, stock_reserved: 0 });
+    const payments = await paymentsOf(platform, placed.order_id);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ status: 'captured', captured_cents: 1500 });
   });
 
   it('finishes an order after the order service is killed between reservation and payment: never stuck, nothing held, no open authorization', async () => {

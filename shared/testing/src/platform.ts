@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { serviceTestEnv } from './databases';
 import { ServiceProcess, freePort, spawnService } from './processes';
 import { connectClient, TestClient } from './clients';
@@ -32,6 +35,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const envs = {} as Record<PlatformService, NodeJS.ProcessEnv>;
   for (const name of names) {
     envs[name] = await serviceTestEnv(name, { LOG_LEVEL: 'info', ...options.env, ...options.serviceEnv?.[name], PORT: String(await freePort()) });
+    // Embedded databases on disk, not in memory, so a restarted service finds its data.
+    if (envs[name].DATA_DIR === 'memory://') envs[name].DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), `fedmcp-${name}-`));
   }
   const processes = {} as Record<PlatformService, ServiceProcess>;
   await Promise.all((['customer', 'product', 'payment'] as const).map(async (name) => (processes[name] = await spawnService(name, envs[name]))));
@@ -53,6 +58,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     async stop() {
       await Promise.all(Object.values(clients).map((c) => c.close().catch(() => undefined)));
       await Promise.all(Object.values(processes).map((p) => p.stop()));
+      for (const env of Object.values(envs)) if (env.DATA_DIR?.startsWith(os.tmpdir())) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
     },
   };
 }

@@ -10,6 +10,7 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   private open = true;
   private held = false;
+  private readonly flushers = new Set<() => void>();
   port = 0;
   /**
    * Added latency, in ms, for every chunk in either direction (order kept).
@@ -39,12 +40,6 @@ export class TcpProxy {
   async start(): Promise<this> {
     this.server = net.createServer((client) => {
       if (!this.open) return client.destroy();
-      if (this.held) {
-        // Accept, then never answer: what a hung server looks like.
-        this.sockets.add(client);
-        client.on('error', () => client.destroy());
-        return;
-      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
       const drop = () => {
@@ -69,6 +64,7 @@ export class TcpProxy {
     let timer: NodeJS.Timeout | undefined;
     const flush = () => {
       timer = undefined;
+      if (this.held) return; // kept until restore()
       while (queue.length && queue[0].at <= Date.now()) {
         const { chunk } = queue.shift()!;
         if (to.destroyed) continue;
@@ -79,9 +75,12 @@ export class TcpProxy {
     };
     const push = (chunk?: Buffer) => {
       queue.push({ at: Date.now() + this.delayMs, chunk });
+      if (this.held) return;
       if (this.delayMs <= 0 && queue.length === 1) return flush();
       timer ??= setTimeout(flush, Math.max(0, queue[0].at - Date.now()));
     };
+    this.flushers.add(flush);
+    from.on('close', () => this.flushers.delete(flush));
     from.on('data', (chunk: Buffer) => push(chunk));
     from.on('end', () => push());
   }
@@ -92,16 +91,19 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  /** Lets traffic through again (and delivers what `hold()` kept back). */
   restore(): void {
     this.open = true;
     this.held = false;
+    for (const flush of this.flushers) flush();
   }
 
-  /** Drops current connections; new ones are accepted but get no answer until `restore()`. */
+  /**
+   * A hung server: connections stay open (new ones are accepted) but nothing
+   * is forwarded in either direction until `restore()`.
+   */
   hold(): void {
     this.held = true;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
   }
 
   async close(): Promise<void> {
