@@ -7,7 +7,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { FLEET, FleetService, INSTRUMENTATION_REGISTER, defaultBaseUrl, defaultMcpUrl, packagePath, repoRoot } from './services';
+import { FLEET, FleetService, INSTRUMENTATION_REGISTER, packagePath, repoRoot } from './services';
 import { claudeInstructions } from './claude-config';
 
 interface Running {
@@ -18,10 +18,19 @@ interface Running {
 
 const READY_TIMEOUT_MS = 60_000;
 
+/** The port a service gets here: its default, or `<NAME>_PORT` (e.g. CUSTOMER_PORT=4001). */
+function portOf(svc: FleetService): number {
+  const override = process.env[`${svc.name.toUpperCase()}_PORT`];
+  return override ? Number(override) : svc.port;
+}
+
+const baseUrl = (svc: FleetService) => `http://127.0.0.1:${portOf(svc)}`;
+const mcpUrl = (svc: FleetService) => `${baseUrl(svc)}/mcp`;
+
 function serviceEnv(svc: FleetService): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(svc.port), DATA_DIR: process.env.DATA_DIR ?? path.join(repoRoot(), '.data') };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(portOf(svc)), DATA_DIR: process.env.DATA_DIR ?? path.join(repoRoot(), '.data') };
   if (svc.name === 'order') {
-    for (const other of FLEET) if (other.mcpUrlEnv) env[other.mcpUrlEnv] ??= defaultMcpUrl(other);
+    for (const other of FLEET) if (other.mcpUrlEnv) env[other.mcpUrlEnv] ??= mcpUrl(other);
   }
   return env;
 }
@@ -41,12 +50,12 @@ function launch(svc: FleetService): Running {
 }
 
 async function waitReady(run: Running): Promise<void> {
-  const url = `${defaultBaseUrl(run.svc)}/ready`;
+  const url = `${baseUrl(run.svc)}/ready`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let dead = false;
   void run.exited.then(() => (dead = true));
   while (Date.now() < deadline) {
-    if (dead) throw new Error(`${run.svc.name} exited during start (see its log lines above; is port ${run.svc.port} already in use?)`);
+    if (dead) throw new Error(`${run.svc.name} exited during start (see its log lines above; is port ${portOf(run.svc)} already in use?)`);
     try {
       if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
     } catch {
@@ -92,12 +101,12 @@ async function main(): Promise<void> {
     await shutdown(1);
     return;
   }
-  const endpoints = FLEET.map((svc) => ({ svc, mcpUrl: defaultMcpUrl(svc) }));
+  const endpoints = FLEET.map((svc) => ({ svc, mcpUrl: mcpUrl(svc) }));
   const banner = [
     '',
     'Federated MCP commerce platform is up (embedded PostgreSQL in ./.data, demo data loaded).',
     '',
-    ...endpoints.map(({ svc, mcpUrl }) => `  ${svc.name.padEnd(9)} ${mcpUrl}   (health ${defaultBaseUrl(svc)}/ready, metrics ${defaultBaseUrl(svc)}/metrics)`),
+    ...endpoints.map(({ svc, mcpUrl }) => `  ${svc.name.padEnd(9)} ${mcpUrl}   (health ${baseUrl(svc)}/ready, metrics ${baseUrl(svc)}/metrics)`),
     '',
     claudeInstructions(endpoints),
     '',
