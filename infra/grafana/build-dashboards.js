@@ -24,15 +24,14 @@ function refIds(targets) {
   return targets.map((t, i) => ({ ...t, refId: t.refId || String.fromCharCode(65 + i) }));
 }
 
-function timeseries({ title, description, targets, unit = 'short', gridPos, min, max, stack = false }) {
+/** What every query panel starts with; the panel id is the next in the dashboard. */
+function queryPanel(type, { title, description, gridPos, targets }) {
+  return { id: nextId++, type, title, description, datasource: DS, gridPos, targets: refIds(targets) };
+}
+
+function timeseries({ unit = 'short', min, max, stack = false, ...panel }) {
   return {
-    id: nextId++,
-    type: 'timeseries',
-    title,
-    description,
-    datasource: DS,
-    gridPos,
-    targets: refIds(targets),
+    ...queryPanel('timeseries', panel),
     fieldConfig: {
       defaults: {
         unit,
@@ -56,15 +55,9 @@ function timeseries({ title, description, targets, unit = 'short', gridPos, min,
   };
 }
 
-function stat({ title, description, targets, gridPos, mappings = [], thresholds, unit = 'none', colorMode = 'background' }) {
+function stat({ mappings = [], thresholds, unit = 'none', colorMode = 'background', ...panel }) {
   return {
-    id: nextId++,
-    type: 'stat',
-    title,
-    description,
-    datasource: DS,
-    gridPos,
-    targets: refIds(targets),
+    ...queryPanel('stat', panel),
     fieldConfig: {
       defaults: {
         unit,
@@ -108,8 +101,220 @@ const READY_THRESHOLDS = {
   steps: [{ color: 'red', value: null }, { color: 'orange', value: 1 }, { color: 'green', value: 2 }],
 };
 
-function quantile(q, sel, by) {
-  return `histogram_quantile(${q}, sum by (${by}, le) (rate(mcp_tool_call_duration_seconds_bucket${sel}[${RI}])))`;
+// ----------------------------------------------------------------- PromQL --
+
+/** `{a, b}` from label matchers; '' for none (the whole fleet). */
+function sel(matchers) {
+  return matchers.length ? `{${matchers.join(', ')}}` : '';
+}
+/** `op by (labels) (expr)`; without labels the series themselves (one per instance). */
+function agg(op, by, expr) {
+  return by ? `${op} by (${by.join(', ')}) (${expr})` : expr;
+}
+function sumRate(by, metric, matchers) {
+  return agg('sum', by, `rate(${metric}${sel(matchers)}[${RI}])`);
+}
+function quantile(q, by, bucketMetric, matchers) {
+  return `histogram_quantile(${q}, ${sumRate([...by, 'le'], bucketMetric, matchers)})`;
+}
+/** `{{a}}/{{b}} {{c}} text`: the path labels joined by '/', then the other labels and text. */
+function legend(path, labels = [], text = '') {
+  return [path.map((l) => `{{${l}}}`).join('/'), ...labels.map((l) => `{{${l}}}`), text].filter(Boolean).join(' ');
+}
+
+// ----------------------------------------------------------- panel kinds --
+// Each panel kind once, as a function of
+//   matchers  the label matchers that pick the series ([] = the whole fleet),
+//   by        the labels it groups by, which also name the legend
+//             (left out for stats: one series per instance),
+// plus the panel's title, description and place. The dashboards below only
+// compose these.
+
+const SCRAPE_JOB = 'job="fedmcp"';
+const TOOL_LATENCY_BUCKETS = 'mcp_tool_call_duration_seconds_bucket';
+const QUANTILES = [
+  ['p50', 0.5],
+  ['p95', 0.95],
+  ['p99', 0.99],
+];
+
+function upStat({ matchers = [], by, ...panel }) {
+  return stat({
+    ...panel,
+    targets: [target(agg('min', by, `up${sel([SCRAPE_JOB, ...matchers])}`), legend(by || ['instance']))],
+    mappings: UP_MAPPINGS,
+    thresholds: UP_THRESHOLDS,
+  });
+}
+
+function readinessStat({ matchers = [], by, ...panel }) {
+  return stat({
+    ...panel,
+    targets: [target(agg('min', by, `mcp_readiness_status${sel(matchers)}`), legend(by || ['instance']))],
+    mappings: READY_MAPPINGS,
+    thresholds: READY_THRESHOLDS,
+  });
+}
+
+/** Worst instance's mcp_dependency_up per dependency, as UP/DOWN. */
+function dependencyStat({ matchers = [], by = [], ...panel }) {
+  return stat({
+    ...panel,
+    targets: [target(agg('min', [...by, 'dependency'], `mcp_dependency_up${sel(matchers)}`), legend(by, ['dependency']))],
+    mappings: UP_MAPPINGS,
+    thresholds: UP_THRESHOLDS,
+  });
+}
+
+/** How many instances have a dependency down, over time. */
+function dependenciesDown({ matchers = [], by = [], ...panel }) {
+  return timeseries({
+    ...panel,
+    targets: [target(agg('sum', [...by, 'dependency'], `1 - mcp_dependency_up${sel(matchers)}`), legend(by, ['dependency']))],
+    unit: 'short',
+    min: 0,
+  });
+}
+
+/** A counter's rate, summed by `by` and then by the kind's own `labels`. */
+function ratePanel(metric, { labels: kindLabels = [], ...style } = {}) {
+  return ({ matchers = [], by = [], labels = kindLabels, ...panel }) =>
+    timeseries({
+      unit: 'reqps',
+      ...style,
+      ...panel,
+      targets: [target(sumRate([...by, ...labels], metric, matchers), legend(by, labels))],
+    });
+}
+const requestRate = ratePanel('mcp_requests_total');
+const toolCallRate = ratePanel('mcp_tool_calls_total', { labels: ['status'] });
+const toolErrorsByCode = ratePanel('mcp_tool_errors_total', { labels: ['error_type'], stack: true });
+const toolTimeouts = ratePanel('mcp_timeouts_total');
+const dbQueryRate = ratePanel('mcp_db_query_duration_seconds_count', { unit: 'ops' });
+
+/** Share of tool calls with status=error. */
+function toolErrorRate({ matchers = [], by = [], ...panel }) {
+  const errors = sumRate(by, 'mcp_tool_calls_total', [...matchers, 'status="error"']);
+  return timeseries({
+    ...panel,
+    targets: [target(`${errors} / ${sumRate(by, 'mcp_tool_calls_total', matchers)}`, legend(by))],
+    unit: 'percentunit',
+    min: 0,
+  });
+}
+
+/** Tool call latency quantiles (QUANTILES entries); with several, one target each, named in the legend. */
+function toolLatency({ matchers = [], by = [], quantiles = QUANTILES, ...panel }) {
+  return timeseries({
+    ...panel,
+    targets: quantiles.map(([name, q]) =>
+      target(quantile(q, by, TOOL_LATENCY_BUCKETS, matchers), legend(by, [], quantiles.length > 1 ? name : '')),
+    ),
+    unit: 's',
+  });
+}
+
+/** hits / (hits + misses) per `by` and cache. */
+function cacheHitRate({ matchers = [], by = [], ...panel }) {
+  const perCache = [...by, 'cache'];
+  const hits = sumRate(perCache, 'mcp_cache_hits_total', matchers);
+  const misses = sumRate(perCache, 'mcp_cache_misses_total', matchers);
+  return timeseries({
+    ...panel,
+    targets: [target(`${hits} / (${hits} + ${misses})`, legend(perCache))],
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+  });
+}
+
+/** Share of the database pool in use (worst instance). */
+function dbPoolUsage({ matchers = [], by = [], ...panel }) {
+  return timeseries({
+    ...panel,
+    targets: [target(agg('max', by, `mcp_db_connections_active${sel(matchers)} / mcp_db_connections_max${sel(matchers)}`), legend(by))],
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+  });
+}
+
+/** Database pool connections in use and the pool size. */
+function dbConnections({ matchers = [], by = ['instance'], ...panel }) {
+  return timeseries({
+    ...panel,
+    targets: [
+      target(agg('sum', by, `mcp_db_connections_active${sel(matchers)}`), legend(by, [], 'active')),
+      target(agg('sum', by, `mcp_db_connections_max${sel(matchers)}`), legend(by, [], 'max')),
+    ],
+    unit: 'short',
+    min: 0,
+  });
+}
+
+function dbQueryLatency({ matchers = [], by = [], ...panel }) {
+  return timeseries({
+    ...panel,
+    targets: [target(quantile(0.95, by, 'mcp_db_query_duration_seconds_bucket', matchers), legend(by))],
+    unit: 's',
+  });
+}
+
+/** MCP calls to other servers by outcome; with `latency`, their p95 too (then mixed units). */
+function upstreamCalls({ matchers = [], by = ['server'], latency = false, ...panel }) {
+  const targets = [target(sumRate([...by, 'status'], 'mcp_upstream_calls_total', matchers), legend(by, ['status']))];
+  if (latency) {
+    targets.push(target(quantile(0.95, by, 'mcp_upstream_call_duration_seconds_bucket', matchers), legend(by, [], 'p95 (s)')));
+  }
+  return timeseries({ ...panel, targets, unit: latency ? 'short' : 'reqps' });
+}
+
+/** A per-instance process gauge (or rate, for counters). */
+function processPanel(metric, { matchers = [], rate = false, ...panel }) {
+  const series = `${metric}${sel(matchers)}`;
+  return timeseries({ ...panel, targets: [target(rate ? `rate(${series}[${RI}])` : series, '{{instance}}')] });
+}
+
+// ---------------------------------------------------------------- layout --
+
+/** Panels laid out top to bottom: rows, and lines of [width, panel] left to right. */
+function grid() {
+  const panels = [];
+  let y = 0;
+  return {
+    panels,
+    row(title) {
+      panels.push(row(title, y++));
+    },
+    line(h, ...items) {
+      let x = 0;
+      for (const [w, panel] of items) {
+        panel.gridPos = { h, w, x, y };
+        panels.push(panel);
+        x += w;
+      }
+      y += h;
+    },
+  };
+}
+
+/** A Grafana query variable; `all` adds the All option (regex .*) and multi-select. */
+function queryVariable(name, label, query, { current, all = false }) {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DS,
+    query: { query, refId: name },
+    definition: query,
+    refresh: 2,
+    sort: 1,
+    multi: all,
+    includeAll: all,
+    ...(all ? { allValue: '.*' } : {}),
+    current: current || { text: 'All', value: '$__all' },
+    options: [],
+  };
 }
 
 function dashboard({ uid, title, description, tags, panels, templating = [], links = [] }) {
@@ -147,134 +352,79 @@ function dashboard({ uid, title, description, tags, panels, templating = [], lin
 
 function fleetOverview() {
   nextId = 1;
-  const panels = [];
-  let y = 0;
-  panels.push(row('Availability', y++));
-  panels.push(
-    stat({
-      title: 'Scrape target up',
-      description: 'Prometheus `up` per service: can /metrics be scraped.',
-      targets: [target('min by (service) (up{job="fedmcp"})', '{{service}}')],
-      gridPos: { h: 4, w: 12, x: 0, y },
-      mappings: UP_MAPPINGS,
-      thresholds: UP_THRESHOLDS,
-    }),
-    stat({
-      title: 'Readiness',
-      description: 'mcp_readiness_status (worst instance): 2 ready, 1 degraded (e.g. cache down), 0 not ready (database down).',
-      targets: [target('min by (service) (mcp_readiness_status)', '{{service}}')],
-      gridPos: { h: 4, w: 12, x: 12, y },
-      mappings: READY_MAPPINGS,
-      thresholds: READY_THRESHOLDS,
-    }),
-  );
-  y += 4;
-  panels.push(row('Traffic and errors', y++));
-  panels.push(
-    timeseries({
-      title: 'MCP request rate by service',
-      description: 'JSON-RPC requests per second (all methods).',
-      targets: [target(`sum by (service) (rate(mcp_requests_total[${RI}]))`, '{{service}}')],
-      unit: 'reqps',
-      gridPos: { h: 8, w: 8, x: 0, y },
-    }),
-    timeseries({
-      title: 'Tool error rate by service',
-      description: 'Share of tool calls with status=error.',
-      targets: [
-        target(
-          `sum by (service) (rate(mcp_tool_calls_total{status="error"}[${RI}])) / sum by (service) (rate(mcp_tool_calls_total[${RI}]))`,
-          '{{service}}',
-        ),
-      ],
-      unit: 'percentunit',
-      min: 0,
-      gridPos: { h: 8, w: 8, x: 8, y },
-    }),
-    timeseries({
-      title: 'Tool errors by code',
-      description: 'mcp_tool_errors_total by SPEC error code.',
-      targets: [target(`sum by (service, error_type) (rate(mcp_tool_errors_total[${RI}]))`, '{{service}} {{error_type}}')],
-      unit: 'reqps',
-      stack: true,
-      gridPos: { h: 8, w: 8, x: 16, y },
-    }),
-  );
-  y += 8;
-  panels.push(row('Tool latency', y++));
-  [
-    ['p50', 0.5, 0],
-    ['p95', 0.95, 8],
-    ['p99', 0.99, 16],
-  ].forEach(([name, q, x]) => {
-    panels.push(
-      timeseries({
-        title: `Tool latency ${name} by tool`,
-        description: `${name} of mcp_tool_call_duration_seconds per service and tool.`,
-        targets: [target(quantile(q, '', 'service, tool'), '{{service}}/{{tool}}')],
-        unit: 's',
-        gridPos: { h: 9, w: 8, x, y },
+  const bySvc = ['service'];
+  const g = grid();
+  g.row('Availability');
+  g.line(
+    4,
+    [12, upStat({ title: 'Scrape target up', description: 'Prometheus `up` per service: can /metrics be scraped.', by: bySvc })],
+    [
+      12,
+      readinessStat({
+        title: 'Readiness',
+        description: 'mcp_readiness_status (worst instance): 2 ready, 1 degraded (e.g. cache down), 0 not ready (database down).',
+        by: bySvc,
       }),
-    );
-  });
-  y += 9;
-  panels.push(row('Dependencies', y++));
-  panels.push(
-    timeseries({
-      title: 'Cache hit rate',
-      description: 'hits / (hits + misses) per service and cache.',
-      targets: [
-        target(
-          `sum by (service, cache) (rate(mcp_cache_hits_total[${RI}])) / (sum by (service, cache) (rate(mcp_cache_hits_total[${RI}])) + sum by (service, cache) (rate(mcp_cache_misses_total[${RI}])))`,
-          '{{service}}/{{cache}}',
-        ),
-      ],
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      gridPos: { h: 8, w: 8, x: 0, y },
-    }),
-    timeseries({
-      title: 'Database pool in use',
-      description: 'mcp_db_connections_active / mcp_db_connections_max (worst instance).',
-      targets: [target('max by (service) (mcp_db_connections_active / mcp_db_connections_max)', '{{service}}')],
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      gridPos: { h: 8, w: 8, x: 8, y },
-    }),
-    timeseries({
-      title: 'Order service upstream calls',
-      description: 'MCP calls from the order service to customer/product/payment by outcome.',
-      targets: [target(`sum by (server, status) (rate(mcp_upstream_calls_total[${RI}]))`, '{{server}} {{status}}')],
-      unit: 'reqps',
-      gridPos: { h: 8, w: 8, x: 16, y },
-    }),
+    ],
   );
-  y += 8;
-  panels.push(
-    timeseries({
-      title: 'Tool timeouts',
-      description: 'Tool calls that hit the deadline (TIMEOUT).',
-      targets: [target(`sum by (service, tool) (rate(mcp_timeouts_total[${RI}]))`, '{{service}}/{{tool}}')],
-      unit: 'reqps',
-      gridPos: { h: 8, w: 12, x: 0, y },
-    }),
-    timeseries({
-      title: 'Dependencies down',
-      description: 'mcp_dependency_up == 0 per service and dependency (database, cache).',
-      targets: [target('sum by (service, dependency) (1 - mcp_dependency_up)', '{{service}} {{dependency}}')],
-      unit: 'short',
-      min: 0,
-      gridPos: { h: 8, w: 12, x: 12, y },
-    }),
+  g.row('Traffic and errors');
+  g.line(
+    8,
+    [8, requestRate({ title: 'MCP request rate by service', description: 'JSON-RPC requests per second (all methods).', by: bySvc })],
+    [8, toolErrorRate({ title: 'Tool error rate by service', description: 'Share of tool calls with status=error.', by: bySvc })],
+    [8, toolErrorsByCode({ title: 'Tool errors by code', description: 'mcp_tool_errors_total by SPEC error code.', by: bySvc })],
+  );
+  g.row('Tool latency');
+  g.line(
+    9,
+    ...QUANTILES.map((q) => [
+      8,
+      toolLatency({
+        title: `Tool latency ${q[0]} by tool`,
+        description: `${q[0]} of mcp_tool_call_duration_seconds per service and tool.`,
+        by: [...bySvc, 'tool'],
+        quantiles: [q],
+      }),
+    ]),
+  );
+  g.row('Dependencies');
+  g.line(
+    8,
+    [8, cacheHitRate({ title: 'Cache hit rate', description: 'hits / (hits + misses) per service and cache.', by: bySvc })],
+    [
+      8,
+      dbPoolUsage({
+        title: 'Database pool in use',
+        description: 'mcp_db_connections_active / mcp_db_connections_max (worst instance).',
+        by: bySvc,
+      }),
+    ],
+    [
+      8,
+      upstreamCalls({
+        title: 'Order service upstream calls',
+        description: 'MCP calls from the order service to customer/product/payment by outcome.',
+      }),
+    ],
+  );
+  g.line(
+    8,
+    [12, toolTimeouts({ title: 'Tool timeouts', description: 'Tool calls that hit the deadline (TIMEOUT).', by: [...bySvc, 'tool'] })],
+    [
+      12,
+      dependenciesDown({
+        title: 'Dependencies down',
+        description: 'mcp_dependency_up == 0 per service and dependency (database, cache).',
+        by: bySvc,
+      }),
+    ],
   );
   return dashboard({
     uid: 'fedmcp-fleet',
     title: 'Federated MCP: fleet overview',
     description: 'All four domain MCP servers: availability, traffic, errors, latency, cache, database, upstream calls.',
     tags: ['fedmcp', 'mcp'],
-    panels,
+    panels: g.panels,
     links: [
       { title: 'Per-service dashboard', type: 'dashboards', tags: ['fedmcp-service'], asDropdown: true, includeVars: false, keepTime: true },
       { title: 'Traces (Jaeger)', type: 'link', url: 'http://localhost:16686/search', targetBlank: true, icon: 'external link' },
@@ -284,235 +434,72 @@ function fleetOverview() {
 
 function serviceDashboard() {
   nextId = 1;
-  const sel = '{service="$service", instance=~"$instance"}';
-  const selTool = '{service="$service", instance=~"$instance", tool=~"$tool"}';
-  const panels = [];
-  let y = 0;
-  panels.push(row('Health', y++));
-  panels.push(
-    stat({
-      title: 'Instances up',
-      targets: [target('up{job="fedmcp", service="$service", instance=~"$instance"}', '{{instance}}')],
-      gridPos: { h: 4, w: 8, x: 0, y },
-      mappings: UP_MAPPINGS,
-      thresholds: UP_THRESHOLDS,
-    }),
-    stat({
-      title: 'Readiness',
-      description: '2 ready, 1 degraded, 0 not ready.',
-      targets: [target(`mcp_readiness_status${sel}`, '{{instance}}')],
-      gridPos: { h: 4, w: 8, x: 8, y },
-      mappings: READY_MAPPINGS,
-      thresholds: READY_THRESHOLDS,
-    }),
-    stat({
-      title: 'Dependencies',
-      description: 'mcp_dependency_up per dependency (worst instance).',
-      targets: [target(`min by (dependency) (mcp_dependency_up${sel})`, '{{dependency}}')],
-      gridPos: { h: 4, w: 8, x: 16, y },
-      mappings: UP_MAPPINGS,
-      thresholds: UP_THRESHOLDS,
-    }),
+  const matchers = ['service="$service"', 'instance=~"$instance"'];
+  const toolMatchers = [...matchers, 'tool=~"$tool"'];
+  const byTool = ['tool'];
+  const g = grid();
+  g.row('Health');
+  g.line(
+    4,
+    [8, upStat({ title: 'Instances up', matchers })],
+    [8, readinessStat({ title: 'Readiness', description: '2 ready, 1 degraded, 0 not ready.', matchers })],
+    [8, dependencyStat({ title: 'Dependencies', description: 'mcp_dependency_up per dependency (worst instance).', matchers })],
   );
-  y += 4;
-  panels.push(row('MCP traffic', y++));
-  panels.push(
-    timeseries({
-      title: 'Requests by method and status',
-      targets: [target(`sum by (method, status) (rate(mcp_requests_total${sel}[${RI}]))`, '{{method}} {{status}}')],
-      unit: 'reqps',
-      gridPos: { h: 8, w: 12, x: 0, y },
-    }),
-    timeseries({
-      title: 'Tool calls by tool and status',
-      targets: [target(`sum by (tool, status) (rate(mcp_tool_calls_total${selTool}[${RI}]))`, '{{tool}} {{status}}')],
-      unit: 'reqps',
-      gridPos: { h: 8, w: 12, x: 12, y },
-    }),
+  g.row('MCP traffic');
+  g.line(
+    8,
+    [12, requestRate({ title: 'Requests by method and status', matchers, labels: ['method', 'status'] })],
+    [12, toolCallRate({ title: 'Tool calls by tool and status', matchers: toolMatchers, by: byTool })],
   );
-  y += 8;
-  panels.push(
-    timeseries({
-      title: 'Tool error rate by tool',
-      targets: [
-        target(
-          `sum by (tool) (rate(mcp_tool_calls_total{service="$service", instance=~"$instance", tool=~"$tool", status="error"}[${RI}])) / sum by (tool) (rate(mcp_tool_calls_total${selTool}[${RI}]))`,
-          '{{tool}}',
-        ),
-      ],
-      unit: 'percentunit',
-      min: 0,
-      gridPos: { h: 8, w: 8, x: 0, y },
-    }),
-    timeseries({
-      title: 'Tool errors by code',
-      targets: [target(`sum by (tool, error_type) (rate(mcp_tool_errors_total${selTool}[${RI}]))`, '{{tool}} {{error_type}}')],
-      unit: 'reqps',
-      stack: true,
-      gridPos: { h: 8, w: 8, x: 8, y },
-    }),
-    timeseries({
-      title: 'Tool timeouts',
-      targets: [target(`sum by (tool) (rate(mcp_timeouts_total${selTool}[${RI}]))`, '{{tool}}')],
-      unit: 'reqps',
-      gridPos: { h: 8, w: 8, x: 16, y },
-    }),
+  g.line(
+    8,
+    [8, toolErrorRate({ title: 'Tool error rate by tool', matchers: toolMatchers, by: byTool })],
+    [8, toolErrorsByCode({ title: 'Tool errors by code', matchers: toolMatchers, by: byTool })],
+    [8, toolTimeouts({ title: 'Tool timeouts', matchers: toolMatchers, by: byTool })],
   );
-  y += 8;
-  panels.push(row('Tool latency', y++));
-  panels.push(
-    timeseries({
-      title: 'Tool latency p50 / p95 / p99',
-      targets: [
-        target(quantile(0.5, selTool, 'tool'), '{{tool}} p50'),
-        target(quantile(0.95, selTool, 'tool'), '{{tool}} p95'),
-        target(quantile(0.99, selTool, 'tool'), '{{tool}} p99'),
-      ],
-      unit: 's',
-      gridPos: { h: 9, w: 24, x: 0, y },
-    }),
+  g.row('Tool latency');
+  g.line(9, [24, toolLatency({ title: `Tool latency ${QUANTILES.map((q) => q[0]).join(' / ')}`, matchers: toolMatchers, by: byTool })]);
+  g.row('Cache and database');
+  g.line(
+    8,
+    [8, cacheHitRate({ title: 'Cache hit rate', matchers })],
+    [8, dbQueryLatency({ title: 'Database query p95 by operation', matchers, by: ['operation'] })],
+    [8, dbQueryRate({ title: 'Database queries by operation', matchers, by: ['operation'] })],
   );
-  y += 9;
-  panels.push(row('Cache and database', y++));
-  panels.push(
-    timeseries({
-      title: 'Cache hit rate',
-      targets: [
-        target(
-          `sum by (cache) (rate(mcp_cache_hits_total${sel}[${RI}])) / (sum by (cache) (rate(mcp_cache_hits_total${sel}[${RI}])) + sum by (cache) (rate(mcp_cache_misses_total${sel}[${RI}])))`,
-          '{{cache}}',
-        ),
-      ],
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      gridPos: { h: 8, w: 8, x: 0, y },
-    }),
-    timeseries({
-      title: 'Database query p95 by operation',
-      targets: [
-        target(
-          `histogram_quantile(0.95, sum by (operation, le) (rate(mcp_db_query_duration_seconds_bucket${sel}[${RI}])))`,
-          '{{operation}}',
-        ),
-      ],
-      unit: 's',
-      gridPos: { h: 8, w: 8, x: 8, y },
-    }),
-    timeseries({
-      title: 'Database queries by operation',
-      targets: [target(`sum by (operation) (rate(mcp_db_query_duration_seconds_count${sel}[${RI}]))`, '{{operation}}')],
-      unit: 'ops',
-      gridPos: { h: 8, w: 8, x: 16, y },
-    }),
+  g.line(
+    8,
+    [12, dbConnections({ title: 'Database connections', matchers })],
+    [
+      12,
+      upstreamCalls({
+        title: 'Upstream calls (order service)',
+        description: 'Only the order service calls other servers; empty for the others.',
+        matchers,
+        by: ['server', 'tool'],
+        latency: true,
+      }),
+    ],
   );
-  y += 8;
-  panels.push(
-    timeseries({
-      title: 'Database connections',
-      targets: [
-        target(`sum by (instance) (mcp_db_connections_active${sel})`, '{{instance}} active'),
-        target(`sum by (instance) (mcp_db_connections_max${sel})`, '{{instance}} max'),
-      ],
-      unit: 'short',
-      min: 0,
-      gridPos: { h: 8, w: 12, x: 0, y },
-    }),
-    timeseries({
-      title: 'Upstream calls (order service)',
-      description: 'Only the order service calls other servers; empty for the others.',
-      targets: [
-        target(`sum by (server, tool, status) (rate(mcp_upstream_calls_total${sel}[${RI}]))`, '{{server}}/{{tool}} {{status}}'),
-        target(
-          `histogram_quantile(0.95, sum by (server, tool, le) (rate(mcp_upstream_call_duration_seconds_bucket${sel}[${RI}])))`,
-          '{{server}}/{{tool}} p95 (s)',
-        ),
-      ],
-      unit: 'short',
-      gridPos: { h: 8, w: 12, x: 12, y },
-    }),
-  );
-  y += 8;
-  panels.push(row('Node.js process', y++));
-  panels.push(
-    timeseries({
-      title: 'CPU',
-      targets: [target(`rate(process_cpu_seconds_total${sel}[${RI}])`, '{{instance}}')],
-      unit: 'percentunit',
-      gridPos: { h: 8, w: 6, x: 0, y },
-    }),
-    timeseries({
-      title: 'Resident memory',
-      targets: [target(`process_resident_memory_bytes${sel}`, '{{instance}}')],
-      unit: 'bytes',
-      gridPos: { h: 8, w: 6, x: 6, y },
-    }),
-    timeseries({
-      title: 'Heap used',
-      targets: [target(`nodejs_heap_size_used_bytes${sel}`, '{{instance}}')],
-      unit: 'bytes',
-      gridPos: { h: 8, w: 6, x: 12, y },
-    }),
-    timeseries({
-      title: 'Event loop lag',
-      targets: [target(`nodejs_eventloop_lag_seconds${sel}`, '{{instance}}')],
-      unit: 's',
-      gridPos: { h: 8, w: 6, x: 18, y },
-    }),
+  g.row('Node.js process');
+  g.line(
+    8,
+    [6, processPanel('process_cpu_seconds_total', { title: 'CPU', matchers, rate: true, unit: 'percentunit' })],
+    [6, processPanel('process_resident_memory_bytes', { title: 'Resident memory', matchers, unit: 'bytes' })],
+    [6, processPanel('nodejs_heap_size_used_bytes', { title: 'Heap used', matchers, unit: 'bytes' })],
+    [6, processPanel('nodejs_eventloop_lag_seconds', { title: 'Event loop lag', matchers, unit: 's' })],
   );
 
   const templating = [
-    {
-      name: 'service',
-      label: 'Service',
-      type: 'query',
-      datasource: DS,
-      query: { query: 'label_values(mcp_requests_total, service)', refId: 'service' },
-      definition: 'label_values(mcp_requests_total, service)',
-      refresh: 2,
-      sort: 1,
-      multi: false,
-      includeAll: false,
-      current: { text: 'customer', value: 'customer' },
-      options: [],
-    },
-    {
-      name: 'instance',
-      label: 'Instance',
-      type: 'query',
-      datasource: DS,
-      query: { query: 'label_values(up{job="fedmcp", service="$service"}, instance)', refId: 'instance' },
-      definition: 'label_values(up{job="fedmcp", service="$service"}, instance)',
-      refresh: 2,
-      sort: 1,
-      multi: true,
-      includeAll: true,
-      allValue: '.*',
-      current: { text: 'All', value: '$__all' },
-      options: [],
-    },
-    {
-      name: 'tool',
-      label: 'Tool',
-      type: 'query',
-      datasource: DS,
-      query: { query: 'label_values(mcp_tool_calls_total{service="$service"}, tool)', refId: 'tool' },
-      definition: 'label_values(mcp_tool_calls_total{service="$service"}, tool)',
-      refresh: 2,
-      sort: 1,
-      multi: true,
-      includeAll: true,
-      allValue: '.*',
-      current: { text: 'All', value: '$__all' },
-      options: [],
-    },
+    queryVariable('service', 'Service', 'label_values(mcp_requests_total, service)', { current: { text: 'customer', value: 'customer' } }),
+    queryVariable('instance', 'Instance', `label_values(up{${SCRAPE_JOB}, service="$service"}, instance)`, { all: true }),
+    queryVariable('tool', 'Tool', 'label_values(mcp_tool_calls_total{service="$service"}, tool)', { all: true }),
   ];
   return dashboard({
     uid: 'fedmcp-service',
     title: 'Federated MCP: service',
     description: 'One MCP server in depth (choose it above): traffic, errors, latency by tool, cache, database, upstream calls, process.',
     tags: ['fedmcp', 'mcp', 'fedmcp-service'],
-    panels,
+    panels: g.panels,
     templating,
     links: [
       { title: 'Fleet overview', type: 'link', url: '/d/fedmcp-fleet', keepTime: true, icon: 'dashboard' },
