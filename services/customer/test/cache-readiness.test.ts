@@ -2,7 +2,7 @@ import { InProcessService, TcpProxy, startInProcess, testPgUrl, testRedisUrl } f
 import { createCustomerService } from '../src/customer.service';
 import { CUSTOMER_CACHE, GET_CUSTOMER, SEARCH_CUSTOMERS, UPDATE_CUSTOMER } from '../src/customer.tools';
 import type { Customer } from '../src/customer.repository';
-import { getJson, metricValue, newCustomer, ok } from './fixtures';
+import { getJson, metricValue, newCustomer } from './fixtures';
 
 type Service = Awaited<ReturnType<typeof createCustomerService>>;
 
@@ -31,20 +31,20 @@ describe('cache-aside reads', () => {
   it('serves a second get_customer from the cache', async () => {
     const customer = await newCustomer(svc.client);
     const [hits0, misses0] = [await hits(), await misses()];
-    await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
+    await svc.client.ok(GET_CUSTOMER, { customer_id: customer.customer_id });
     expect([await hits(), await misses()]).toEqual([hits0, misses0 + 1]);
-    const second = await ok<Customer>(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
+    const second = await svc.client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id });
     expect([await hits(), await misses()]).toEqual([hits0 + 1, misses0 + 1]);
     expect(second).toEqual(customer);
   });
 
   it('makes update_customer visible on the next read (the entry is invalidated)', async () => {
     const customer = await newCustomer(svc.client);
-    await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
-    await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
-    await ok(svc.client, UPDATE_CUSTOMER, { customer_id: customer.customer_id, name: 'Renamed Person', tier: 'enterprise' });
+    await svc.client.ok(GET_CUSTOMER, { customer_id: customer.customer_id });
+    await svc.client.ok(GET_CUSTOMER, { customer_id: customer.customer_id });
+    await svc.client.ok(UPDATE_CUSTOMER, { customer_id: customer.customer_id, name: 'Renamed Person', tier: 'enterprise' });
     const misses0 = await misses();
-    const after = await ok<Customer>(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
+    const after = await svc.client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id });
     expect(after).toMatchObject({ name: 'Renamed Person', tier: 'enterprise' });
     expect(await misses()).toBe(misses0 + 1);
   });
@@ -59,7 +59,7 @@ describe('cache-aside reads', () => {
     const registry = svc.service.metrics.registry;
     const selects = () => metricValue(registry, 'mcp_db_query_duration_seconds', { operation: 'SELECT' });
     const before = await selects(); // histogram values: buckets, sum and count all grow
-    await ok(svc.client, SEARCH_CUSTOMERS, { limit: 5 });
+    await svc.client.ok(SEARCH_CUSTOMERS, { limit: 5 });
     expect(await selects()).toBeGreaterThan(before);
     expect(await metricValue(registry, 'mcp_db_connections_active', {})).toBe(0);
   });
@@ -97,7 +97,7 @@ describe(testRedisUrl() ? 'Redis stopped mid-run' : 'Redis unreachable from the 
     customer = await newCustomer(svc.client);
     if (testRedisUrl()) {
       expect((await waitForReady(svc.url, 'ready')).body).toEqual({ status: 'ready', checks: { database: 'ok', cache: 'ok' } });
-      await ok(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id });
+      await svc.client.ok(GET_CUSTOMER, { customer_id: customer.customer_id });
       proxy.cut();
     }
     const degraded = await waitForReady(svc.url, 'degraded');
@@ -105,10 +105,10 @@ describe(testRedisUrl() ? 'Redis stopped mid-run' : 'Redis unreachable from the 
     expect(degraded.body).toEqual({ status: 'degraded', checks: { database: 'ok', cache: 'degraded' } });
 
     const started = Date.now();
-    expect(await ok<Customer>(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id })).toEqual(customer);
-    const updated = await ok<Customer>(svc.client, UPDATE_CUSTOMER, { customer_id: customer.customer_id, tier: 'pro' });
-    expect((await ok<Customer>(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id })).tier).toBe('pro');
-    expect((await ok<{ items: Customer[] }>(svc.client, SEARCH_CUSTOMERS, { query: customer.email })).items).toEqual([updated]);
+    expect(await svc.client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id })).toEqual(customer);
+    const updated = await svc.client.ok<Customer>(UPDATE_CUSTOMER, { customer_id: customer.customer_id, tier: 'pro' });
+    expect((await svc.client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id })).tier).toBe('pro');
+    expect((await svc.client.ok<{ items: Customer[] }>(SEARCH_CUSTOMERS, { query: customer.email })).items).toEqual([updated]);
     const created = await newCustomer(svc.client);
     expect(created.customer_id).toMatch(/^cus_/);
     expect(Date.now() - started).toBeLessThan(3000);
@@ -122,12 +122,12 @@ describe(testRedisUrl() ? 'Redis stopped mid-run' : 'Redis unreachable from the 
       expect(ready.status).toBe(200);
       expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', cache: 'ok' } });
       // Cached before the outage, updated during it: the old entry must not come back.
-      expect(await ok<Customer>(svc.client, GET_CUSTOMER, { customer_id: customer.customer_id })).toMatchObject({ tier: 'pro' });
+      expect(await svc.client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id })).toMatchObject({ tier: 'pro' });
 
       const fresh = await newCustomer(svc.client);
       const hits0 = await metricValue(svc.service.metrics.registry, 'mcp_cache_hits_total', { cache: CUSTOMER_CACHE });
-      await ok(svc.client, GET_CUSTOMER, { customer_id: fresh.customer_id });
-      await ok(svc.client, GET_CUSTOMER, { customer_id: fresh.customer_id });
+      await svc.client.ok(GET_CUSTOMER, { customer_id: fresh.customer_id });
+      await svc.client.ok(GET_CUSTOMER, { customer_id: fresh.customer_id });
       expect(await metricValue(svc.service.metrics.registry, 'mcp_cache_hits_total', { cache: CUSTOMER_CACHE })).toBe(hits0 + 1);
     });
   }

@@ -1,13 +1,13 @@
-import { InProcessService, startInProcess, TestClient } from '@fedmcp/testing';
+import { InProcessService, Page, startInProcess, TestClient } from '@fedmcp/testing';
 import type { Client } from '@modelcontextprotocol/client';
 import { createCustomerService } from '../src/customer.service';
 import { CREATE_CUSTOMER, CUSTOMER_TOOLS, GET_CUSTOMER, SEARCH_CUSTOMERS, UPDATE_CUSTOMER } from '../src/customer.tools';
 import { ANALYZE_CUSTOMER_CHURN } from '../src/customer.resources';
 import type { Customer } from '../src/customer.repository';
-import { newCustomer, ok, unique } from './fixtures';
+import { newCustomer, unique } from './fixtures';
 
 type Service = Awaited<ReturnType<typeof createCustomerService>>;
-type Page = { items: Customer[]; next_cursor: string | null };
+type CustomerPage = Page<Customer>;
 
 let svc: InProcessService<Service>;
 let client: TestClient;
@@ -100,11 +100,11 @@ describe('create_customer and get_customer', () => {
 describe('update_customer', () => {
   it('changes only the fields given, and the change is visible on the next read', async () => {
     const customer = await newCustomer(client, { tier: 'free' });
-    await ok(client, GET_CUSTOMER, { customer_id: customer.customer_id }); // now cached
-    const updated = await ok<Customer>(client, UPDATE_CUSTOMER, { customer_id: customer.customer_id, tier: 'pro', status: 'suspended' });
+    await client.ok(GET_CUSTOMER, { customer_id: customer.customer_id }); // now cached
+    const updated = await client.ok<Customer>(UPDATE_CUSTOMER, { customer_id: customer.customer_id, tier: 'pro', status: 'suspended' });
     expect(updated).toMatchObject({ customer_id: customer.customer_id, name: customer.name, email: customer.email, tier: 'pro', status: 'suspended' });
     expect(Date.parse(updated.updated_at)).toBeGreaterThanOrEqual(Date.parse(customer.updated_at));
-    expect(await ok<Customer>(client, GET_CUSTOMER, { customer_id: customer.customer_id })).toEqual(updated);
+    expect(await client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id })).toEqual(updated);
   });
 
   it('rejects an update with no fields to change', async () => {
@@ -125,7 +125,7 @@ describe('update_customer', () => {
     const b = await newCustomer(client);
     const result = await client.call(UPDATE_CUSTOMER, { customer_id: b.customer_id, email: a.email.toUpperCase() });
     expect(result.error?.code).toBe('CONFLICT');
-    expect((await ok<Customer>(client, GET_CUSTOMER, { customer_id: b.customer_id })).email).toBe(b.email);
+    expect((await client.ok<Customer>(GET_CUSTOMER, { customer_id: b.customer_id })).email).toBe(b.email);
   });
 
   it('rejects an unknown status and an unknown extra argument', async () => {
@@ -145,13 +145,7 @@ describe('search_customers', () => {
   });
 
   it('pages through every match: 25 customers at limit 10 are 3 pages, no duplicates, last next_cursor null', async () => {
-    const pages: Page[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await ok<Page>(client, SEARCH_CUSTOMERS, { query: tag, limit: 10, ...(cursor ? { cursor } : {}) });
-      pages.push(page);
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor && pages.length < 10);
+    const pages = await client.pages<Customer>(SEARCH_CUSTOMERS, { query: tag, limit: 10 }, 10);
     expect(pages.map((p) => p.items.length)).toEqual([10, 10, 5]);
     expect(pages.map((p) => p.next_cursor === null)).toEqual([false, false, true]);
     const ids = pages.flatMap((p) => p.items.map((c) => c.customer_id));
@@ -160,7 +154,7 @@ describe('search_customers', () => {
   });
 
   it('defaults to 20 per page', async () => {
-    const page = await ok<Page>(client, SEARCH_CUSTOMERS, { query: tag });
+    const page = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: tag });
     expect(page.items).toHaveLength(20);
     expect(page.next_cursor).not.toBeNull();
   });
@@ -179,17 +173,17 @@ describe('search_customers', () => {
   });
 
   it('accepts limit 1 and 100', async () => {
-    expect((await ok<Page>(client, SEARCH_CUSTOMERS, { query: tag, limit: 1 })).items).toHaveLength(1);
-    expect((await ok<Page>(client, SEARCH_CUSTOMERS, { query: tag, limit: 100 })).items).toHaveLength(25);
+    expect((await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: tag, limit: 1 })).items).toHaveLength(1);
+    expect((await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: tag, limit: 100 })).items).toHaveLength(25);
   });
 
   it('matches query case-insensitively against name or email', async () => {
     const t = unique();
     const byName = await newCustomer(client, { name: `Zelda Q${t}Name`, email: `zelda-${t}@example.com` });
     const byEmail = await newCustomer(client, { name: 'Someone Else', email: `q${t}mail@example.com` });
-    const nameHits = await ok<Page>(client, SEARCH_CUSTOMERS, { query: `q${t}NAME`.toUpperCase() });
+    const nameHits = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `q${t}NAME`.toUpperCase() });
     expect(nameHits.items.map((c) => c.customer_id)).toEqual([byName.customer_id]);
-    const emailHits = await ok<Page>(client, SEARCH_CUSTOMERS, { query: `Q${t}MAIL@` });
+    const emailHits = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `Q${t}MAIL@` });
     expect(emailHits.items.map((c) => c.customer_id)).toEqual([byEmail.customer_id]);
   });
 
@@ -199,9 +193,9 @@ describe('search_customers', () => {
     await newCustomer(client, { name: `Percent 1000 ${t}` });
     const underscore = await newCustomer(client, { name: `Under a_b ${t}` });
     await newCustomer(client, { name: `Under axb ${t}` });
-    expect((await ok<Page>(client, SEARCH_CUSTOMERS, { query: `100% ${t}` })).items.map((c) => c.customer_id)).toEqual([percent.customer_id]);
-    expect((await ok<Page>(client, SEARCH_CUSTOMERS, { query: `a_b ${t}` })).items.map((c) => c.customer_id)).toEqual([underscore.customer_id]);
-    expect((await ok<Page>(client, SEARCH_CUSTOMERS, { query: '%' })).items.every((c) => c.name.includes('%') || c.email.includes('%'))).toBe(true);
+    expect((await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `100% ${t}` })).items.map((c) => c.customer_id)).toEqual([percent.customer_id]);
+    expect((await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `a_b ${t}` })).items.map((c) => c.customer_id)).toEqual([underscore.customer_id]);
+    expect((await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: '%' })).items.every((c) => c.name.includes('%') || c.email.includes('%'))).toBe(true);
   });
 
   it('filters by tier and status, alone and with a query', async () => {
@@ -209,23 +203,23 @@ describe('search_customers', () => {
     const pro = await newCustomer(client, { name: `Filter ${t} pro`, tier: 'pro' });
     const ent = await newCustomer(client, { name: `Filter ${t} ent`, tier: 'enterprise' });
     const suspended = await newCustomer(client, { name: `Filter ${t} susp`, tier: 'pro' });
-    await ok(client, UPDATE_CUSTOMER, { customer_id: suspended.customer_id, status: 'suspended' });
+    await client.ok(UPDATE_CUSTOMER, { customer_id: suspended.customer_id, status: 'suspended' });
 
-    const proHits = await ok<Page>(client, SEARCH_CUSTOMERS, { query: `Filter ${t}`, tier: 'pro' });
+    const proHits = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `Filter ${t}`, tier: 'pro' });
     expect(proHits.items.map((c) => c.customer_id).sort()).toEqual([pro.customer_id, suspended.customer_id].sort());
-    const activePro = await ok<Page>(client, SEARCH_CUSTOMERS, { query: `Filter ${t}`, tier: 'pro', status: 'active' });
+    const activePro = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `Filter ${t}`, tier: 'pro', status: 'active' });
     expect(activePro.items.map((c) => c.customer_id)).toEqual([pro.customer_id]);
-    const entHits = await ok<Page>(client, SEARCH_CUSTOMERS, { query: `filter ${t}`, tier: 'enterprise' });
+    const entHits = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `filter ${t}`, tier: 'enterprise' });
     expect(entHits.items.map((c) => c.customer_id)).toEqual([ent.customer_id]);
 
-    const allSuspended = await ok<Page>(client, SEARCH_CUSTOMERS, { status: 'suspended', limit: 100 });
+    const allSuspended = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { status: 'suspended', limit: 100 });
     expect(allSuspended.items.length).toBeGreaterThan(0);
     expect(allSuspended.items.every((c) => c.status === 'suspended')).toBe(true);
     expect(allSuspended.items.map((c) => c.customer_id)).toContain(suspended.customer_id);
   });
 
   it('returns an empty last page when nothing matches', async () => {
-    expect(await ok<Page>(client, SEARCH_CUSTOMERS, { query: `nobody-${unique()}` })).toEqual({ items: [], next_cursor: null });
+    expect(await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: `nobody-${unique()}` })).toEqual({ items: [], next_cursor: null });
   });
 });
 

@@ -1,19 +1,11 @@
-import type { TestClient, ToolOutcome } from '@fedmcp/testing';
+import { unique } from '@fedmcp/testing';
+import type { TestClient } from '@fedmcp/testing';
 import type { Customer } from '../src/customer.repository';
 
-let seq = 0;
-/** A suffix unique within this run, so tests never collide on emails. */
-export const unique = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
-
-/** Calls a tool that must succeed and returns its structured result. */
-export async function ok<T = Record<string, unknown>>(client: TestClient, tool: string, args: Record<string, unknown>): Promise<T> {
-  const result: ToolOutcome<T> = await client.call<T>(tool, args);
-  if (result.isError) throw new Error(`${tool} failed: ${result.text}`);
-  return result.data;
-}
+export { unique };
 
 export function newCustomer(client: TestClient, fields: Partial<Pick<Customer, 'name' | 'email' | 'tier'>> & { phone?: string } = {}): Promise<Customer> {
-  return ok<Customer>(client, 'create_customer', { name: 'Test Customer', email: `test-${unique()}@example.com`, ...fields });
+  return client.ok<Customer>('create_customer', { name: 'Test Customer', email: `test-${unique()}@example.com`, ...fields });
 }
 
 /** The current value of one series of a prom-client metric. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { TcpProxy, connectClient, dropTestDatabases, runServiceToExit, serviceTestEnv, spawnService, testPgUrl } from '@fedmcp/testing';
 import { GET_CUSTOMER, SEARCH_CUSTOMERS } from '../src/customer.tools';
 import type { Customer } from '../src/customer.repository';
-import { newCustomer, ok } from './fixtures';
+import { newCustomer } from './fixtures';
 
 jest.setTimeout(60_000);
 
@@ -122,12 +122,12 @@ describe('embedded mode (no DATABASE_URL)', () => {
 
     const first = await spawnService('customer', env);
     let client = await connectClient(first.mcpUrl, 'modern');
-    const seeded = await ok<{ items: Customer[]; next_cursor: string | null }>(client, SEARCH_CUSTOMERS, { limit: 100 });
+    const seeded = await client.ok<{ items: Customer[]; next_cursor: string | null }>(SEARCH_CUSTOMERS, { limit: 100 });
     expect(seeded.items.length).toBeGreaterThanOrEqual(40);
     expect(seeded.items.length).toBeLessThanOrEqual(60);
     expect(seeded.next_cursor).toBeNull();
     expect(seeded.items.some((c) => c.status !== 'active')).toBe(true);
-    expect(await ok<Customer>(client, GET_CUSTOMER, { customer_id: seeded.items[0].customer_id })).toEqual(seeded.items[0]);
+    expect(await client.ok<Customer>(GET_CUSTOMER, { customer_id: seeded.items[0].customer_id })).toEqual(seeded.items[0]);
     expect(parsedLines(first.lines).filter((l) => l.message === 'seeded demo customers')).toEqual([expect.objectContaining({ count: seeded.items.length })]);
     expect(fs.existsSync(path.join(dataDir, 'customer'))).toBe(true);
 
@@ -139,8 +139,8 @@ describe('embedded mode (no DATABASE_URL)', () => {
     const second = await spawnService('customer', env);
     try {
       client = await connectClient(second.mcpUrl, 'modern');
-      expect(await ok<Customer>(client, GET_CUSTOMER, { customer_id: created.customer_id })).toEqual(created);
-      const after = await ok<{ items: Customer[] }>(client, SEARCH_CUSTOMERS, { limit: 100 });
+      expect(await client.ok<Customer>(GET_CUSTOMER, { customer_id: created.customer_id })).toEqual(created);
+      const after = await client.ok<{ items: Customer[] }>(SEARCH_CUSTOMERS, { limit: 100 });
       expect(after.items.length).toBe(seeded.items.length + 1);
       expect(parsedLines(second.lines).some((l) => l.message === 'seeded demo customers')).toBe(false);
       await client.close();

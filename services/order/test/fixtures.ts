@@ -1,7 +1,5 @@
+import { unique } from '@fedmcp/testing';
 import type { Platform, TestClient } from '@fedmcp/testing';
-
-let seq = 0;
-const unique = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
 
 export async function newCustomer(platform: Platform, status: 'active' | 'inactive' | 'suspended' = 'active'): Promise<string> {
   const { customer_id } = await platform.clients.customer.ok<{ customer_id: string }>('create_customer', { name: 'Test Buyer', email: `buyer-${unique()}@example.com` });

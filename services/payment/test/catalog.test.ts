@@ -1,4 +1,4 @@
-import { startInProcess, InProcessService } from '@fedmcp/testing';
+import { startInProcess, InProcessService, Page } from '@fedmcp/testing';
 import { createPaymentService } from '../src/payment.service';
 import { AUTHORIZE_PAYMENT, CAPTURE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, PAYMENT_TOOLS, REFUND_PAYMENT, VOID_PAYMENT } from '../src/payment.tools';
 import type { Payment } from '../src/payment.types';
@@ -11,18 +11,10 @@ beforeAll(async () => {
 });
 afterAll(() => svc.stop());
 
-type Page = { items: Payment[]; next_cursor: string | null };
+type PaymentPage = Page<Payment>;
 
 async function allPages(args: Record<string, unknown>): Promise<Payment[][]> {
-  const pages: Payment[][] = [];
-  let cursor: string | null | undefined;
-  do {
-    const result = await svc.client.call<Page>(LIST_PAYMENTS, { ...args, ...(cursor ? { cursor } : {}) });
-    expect(result.isError).toBe(false);
-    pages.push(result.data.items);
-    cursor = result.data.next_cursor;
-  } while (cursor);
-  return pages;
+  return (await svc.client.pages<Payment>(LIST_PAYMENTS, args)).map((page) => page.items);
 }
 
 describe('list_payments', () => {
@@ -45,15 +37,15 @@ describe('list_payments', () => {
   });
 
   it('filters by order_id, and by order_id and customer_id together', async () => {
-    const byOrder = await svc.client.call<Page>(LIST_PAYMENTS, { order_id: orderA });
+    const byOrder = await svc.client.call<PaymentPage>(LIST_PAYMENTS, { order_id: orderA });
     expect(byOrder.data.items).toHaveLength(4);
     expect(byOrder.data.next_cursor).toBeNull();
-    const both = await svc.client.call<Page>(LIST_PAYMENTS, { order_id: orderA, customer_id: customer });
+    const both = await svc.client.call<PaymentPage>(LIST_PAYMENTS, { order_id: orderA, customer_id: customer });
     expect(both.data.items.map((p) => p.payment_id)).toEqual(created.slice(0, 3).map((p) => p.payment_id));
   });
 
   it('returns an empty page for a customer without payments', async () => {
-    const result = await svc.client.call<Page>(LIST_PAYMENTS, { customer_id: `cus_${unique()}` });
+    const result = await svc.client.call<PaymentPage>(LIST_PAYMENTS, { customer_id: `cus_${unique()}` });
     expect(result.data).toEqual({ items: [], next_cursor: null });
   });
 

@@ -1,11 +1,10 @@
+import { unique } from '@fedmcp/testing';
 import type { TestClient } from '@fedmcp/testing';
 import { AuthorizationRequest, CardProvider, ProviderUnavailableError, SimulatedCardProvider } from '../src/card-provider';
 import { AUTHORIZE_PAYMENT, CAPTURE_PAYMENT, GET_PAYMENT } from '../src/payment.tools';
 import type { Payment, PaymentWithEvents } from '../src/payment.types';
 
-let seq = 0;
-/** A lower-case suffix unique within this run, valid inside ids like ord_…/cus_…. */
-export const unique = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
+export { unique };
 
 /** Arguments for authorize_payment with fresh ids and key; override any field. */
 export function authorizeArgs(overrides: Record<string, unknown> = {}): Record<string, unknown> {

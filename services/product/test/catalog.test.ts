@@ -1,4 +1,4 @@
-import { startInProcess, InProcessService } from '@fedmcp/testing';
+import { startInProcess, InProcessService, Page } from '@fedmcp/testing';
 import { createProductService } from '../src/product.service';
 import { ADJUST_STOCK, COMMIT_RESERVATION, CREATE_PRODUCT, GET_PRODUCT, PRODUCT_TOOLS, RELEASE_RESERVATION, SEARCH_PRODUCTS } from '../src/product.tools';
 import type { Product } from '../src/product.repository';
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => svc.stop());
 
-type Page = { items: Product[]; next_cursor: string | null };
+type ProductPage = Page<Product>;
 type ResourceClient = { readResource(p: { uri: string }): Promise<{ contents: { text?: string; mimeType?: string }[] }> };
 
 async function cacheCount(metric: 'mcp_cache_hits_total' | 'mcp_cache_misses_total'): Promise<number> {
@@ -162,15 +162,7 @@ describe('search_products', () => {
   });
 
   async function allPages(args: Record<string, unknown>): Promise<Product[][]> {
-    const pages: Product[][] = [];
-    let cursor: string | null | undefined;
-    do {
-      const result = await svc.client.call<Page>(SEARCH_PRODUCTS, { ...args, ...(cursor ? { cursor } : {}) });
-      expect(result.isError).toBe(false);
-      pages.push(result.data.items);
-      cursor = result.data.next_cursor;
-    } while (cursor);
-    return pages;
+    return (await svc.client.pages<Product>(SEARCH_PRODUCTS, args)).map((page) => page.items);
   }
 
   it('pages through matches of name or description, case-insensitively, without repeats', async () => {
@@ -180,18 +172,18 @@ describe('search_products', () => {
   });
 
   it('matches a SKU substring', async () => {
-    const result = await svc.client.call<Page>(SEARCH_PRODUCTS, { query: created[3].sku.slice(4).toLowerCase() });
+    const result = await svc.client.call<ProductPage>(SEARCH_PRODUCTS, { query: created[3].sku.slice(4).toLowerCase() });
     expect(result.data.items.map((p) => p.product_id)).toEqual([created[3].product_id]);
   });
 
   it('keeps only products with available stock when in_stock_only is set', async () => {
-    const result = await svc.client.call<Page>(SEARCH_PRODUCTS, { query: `Lantern ${tag}`, in_stock_only: true });
+    const result = await svc.client.call<ProductPage>(SEARCH_PRODUCTS, { query: `Lantern ${tag}`, in_stock_only: true });
     expect(result.data.items.map((p) => p.name)).toEqual([0, 1, 3, 4].map((i) => `Lantern ${tag} ${i}`));
     expect(result.data.next_cursor).toBeNull();
   });
 
   it('treats LIKE wildcards in the query literally', async () => {
-    const result = await svc.client.call<Page>(SEARCH_PRODUCTS, { query: `${tag}%_` });
+    const result = await svc.client.call<ProductPage>(SEARCH_PRODUCTS, { query: `${tag}%_` });
     expect(result.data.items).toEqual([]);
   });
 

@@ -11,15 +11,7 @@ beforeAll(async () => {
 afterAll(() => svc.stop());
 
 async function everything(args: Record<string, unknown> = {}): Promise<Product[]> {
-  const all: Product[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { isError: boolean; data: { items: Product[]; next_cursor: string | null } } = await svc.client.call(SEARCH_PRODUCTS, { ...args, limit: 100, ...(cursor ? { cursor } : {}) });
-    expect(page.isError).toBe(false);
-    all.push(...page.data.items);
-    cursor = page.data.next_cursor;
-  } while (cursor);
-  return all;
+  return (await svc.client.pages<Product>(SEARCH_PRODUCTS, { ...args, limit: 100 })).flatMap((page) => page.items);
 }
 
 describe('demo data', () => {

@@ -1,11 +1,10 @@
+import { unique } from '@fedmcp/testing';
 import type { TestClient } from '@fedmcp/testing';
 import { CREATE_PRODUCT, GET_PRODUCT, RESERVE_INVENTORY } from '../src/product.tools';
 import type { Product } from '../src/product.repository';
 import type { Reservation } from '../src/reservation.repository';
 
-let seq = 0;
-/** A lower-case suffix unique within this run, valid inside ids (ord_…) and SKUs. */
-export const unique = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
+export { unique };
 
 export const orderId = () => `ord_${unique()}`;
 

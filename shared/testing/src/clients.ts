@@ -4,6 +4,16 @@ import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextproto
 
 export type Generation = 'modern' | 'legacy-v2' | 'v1';
 
+/** One page of a list tool. */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+let sequence = 0;
+/** A suffix unique within this test run, for emails, SKUs, ids and keys that must not collide. */
+export const unique = () => `${Date.now().toString(36)}${(sequence++).toString(36)}`;
+
 export interface ToolOutcome<T = Record<string, unknown>> {
   isError: boolean;
   data: T;
@@ -19,6 +29,8 @@ export interface TestClient {
   call<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>, meta?: Record<string, unknown>): Promise<ToolOutcome<T>>;
   /** Calls a tool that must succeed and returns its structuredContent (throws with the error text otherwise). */
   ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
+  /** Follows a list tool's next_cursor from the first page to the last (at most `maxPages`) and returns every page. */
+  pages<T>(name: string, args?: Record<string, unknown>, maxPages?: number): Promise<Page<T>[]>;
   raw: Client | V1Client;
   close(): Promise<void>;
 }
@@ -45,15 +57,26 @@ function wrap(generation: Generation, client: Client | V1Client): TestClient {
   const sdk = client as unknown as SdkClient;
   const call = async <T>(name: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>) =>
     outcome<T>(await sdk.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }));
+  const ok = async <T>(name: string, args: Record<string, unknown> = {}) => {
+    const result = await call<T>(name, args);
+    if (result.isError) throw new Error(`${name} failed: ${result.text}`);
+    return result.data;
+  };
   return {
     generation,
     raw: client,
     listTools: async () => (await sdk.listTools()).tools as never,
     call,
-    ok: async <T>(name: string, args: Record<string, unknown> = {}) => {
-      const result = await call<T>(name, args);
-      if (result.isError) throw new Error(`${name} failed: ${result.text}`);
-      return result.data;
+    ok,
+    pages: async <T>(name: string, args: Record<string, unknown> = {}, maxPages = 50) => {
+      const pages: Page<T>[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Page<T> = await ok<Page<T>>(name, { ...args, ...(cursor ? { cursor } : {}) });
+        pages.push(page);
+        cursor = page.next_cursor;
+      } while (cursor && pages.length < maxPages);
+      return pages;
     },
     close: () => sdk.close(),
   };
