@@ -20,6 +20,13 @@ export interface WorkflowOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for `work`, but no longer than `ms`; the timer does not outlive the wait. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 function requestHash(request: CreateOrderRequest): string {
   const canonical = JSON.stringify([request.customer_id, request.items.map((i) => [i.product_id, i.quantity]), request.payment_method]);
   return createHash('sha256').update(canonical).digest('hex');
@@ -60,7 +67,7 @@ export class OrderWorkflow {
     const id = record.row.id;
     const work = this.track(this.saga.run(id).finally(() => this.repo.releaseLease(id)));
     // Answer when the saga ends or the deadline comes, whichever is first; it goes on either way.
-    await Promise.race([work, sleep(Math.max(0, deadline - Date.now()))]);
+    await within(work, Math.max(0, deadline - Date.now()));
     return (await this.repo.find(id))!;
   }
 
@@ -108,6 +115,6 @@ export class OrderWorkflow {
 
   /** Waits for saga work started in this process (graceful shutdown). */
   async drain(timeoutMs: number): Promise<void> {
-    await Promise.race([Promise.allSettled([...this.running]), sleep(timeoutMs)]);
+    await within(Promise.allSettled([...this.running]), timeoutMs);
   }
 }

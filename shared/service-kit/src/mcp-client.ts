@@ -65,9 +65,11 @@ export class McpUpstream {
   private readonly policy: IPolicy;
   private readonly idempotentPolicy: IPolicy;
   private readonly timeoutMs: number;
+  private readonly url: URL;
 
   constructor(private readonly options: UpstreamOptions) {
     this.timeoutMs = options.timeoutMs ?? 1500;
+    this.url = new URL(options.url);
     const breaker = circuitBreaker(handleAll, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(5) });
     const attempt = timeout(this.timeoutMs, TimeoutStrategy.Aggressive);
     const retryOnce = retry(handleAll, { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 200 }) });
@@ -82,7 +84,7 @@ export class McpUpstream {
   private connect(): Promise<Client> {
     this.client ??= (async () => {
       const client = new Client({ name: 'order-service', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN_PROTOCOL_VERSION } } });
-      await client.connect(new StreamableHTTPClientTransport(new URL(this.options.url)));
+      await client.connect(new StreamableHTTPClientTransport(this.url));
       return client;
     })().catch((error) => {
       this.client = undefined; // try again on the next call
@@ -93,9 +95,8 @@ export class McpUpstream {
 
   /** Pings the upstream's /ready; used as a readiness check. */
   async ready(): Promise<boolean> {
-    const base = new URL(this.options.url);
     try {
-      const response = await fetch(new URL('/ready', base), { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(new URL('/ready', this.url), { signal: AbortSignal.timeout(1000) });
       return response.status === 200;
     } catch {
       return false;
@@ -109,7 +110,7 @@ export class McpUpstream {
    */
   async callTool<T = Record<string, unknown>>(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<T> {
     const { metrics, name } = this.options;
-    const { span, ctx } = startMcpClientSpan({ method: 'tools/call', target: tool, protocolVersion: MODERN_PROTOCOL_VERSION, serverAddress: new URL(this.options.url).hostname, serverPort: Number(new URL(this.options.url).port) || undefined });
+    const { span, ctx } = startMcpClientSpan({ method: 'tools/call', target: tool, protocolVersion: MODERN_PROTOCOL_VERSION, serverAddress: this.url.hostname, serverPort: Number(this.url.port) || undefined });
     const started = process.hrtime.bigint();
     let status = 'success';
     try {
