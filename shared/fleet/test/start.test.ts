@@ -1,19 +1,11 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '@fedmcp/testing';
 import { FLEET, repoRoot } from '../src/services';
 
 jest.setTimeout(120_000);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('npm start (shared/fleet start command)', () => {
   it('runs all four services on embedded databases, prints their MCP URLs and a Claude configuration, and stops them on Ctrl+C', async () => {
