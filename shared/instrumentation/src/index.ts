@@ -4,5 +4,7 @@ export * from './metrics';
 export * from './logger';
 export * from './mcp-spans';
 export * from './db-spans';
+export * from './redact';
+export { RedactingSpanProcessor } from './redact-spans';
 export { context, trace, SpanStatusCode } from '@opentelemetry/api';
 export type { Span, Context } from '@opentelemetry/api';

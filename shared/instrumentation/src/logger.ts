@@ -1,5 +1,6 @@
 import winston from 'winston';
 import { trace } from '@opentelemetry/api';
+import { describeError, redactFields } from './redact';
 
 export type Logger = winston.Logger;
 
@@ -20,12 +21,31 @@ const traceCorrelation = winston.format((info) => {
   return info;
 });
 
+/** Fields the logger itself sets: never personal data, not worth scanning. */
+const OWN_FIELDS: ReadonlySet<string> = new Set(['level', 'service', 'timestamp', 'trace_id', 'span_id', 'duration_ms']);
+
+/**
+ * The redaction layer on every line: a driver error spread into the line
+ * (winston copies an Error's own fields) keeps only its code and statement
+ * shape; everything else goes through `redactFields`.
+ */
+const redaction = winston.format((info) => {
+  const fields = info as Record<string, unknown>;
+  if (typeof fields.query === 'string' && ('parameters' in fields || 'severity' in fields)) {
+    const safe = describeError({ query: fields.query, code: fields.code, severity: fields.severity });
+    for (const key of ['query', 'parameters', 'params', 'detail', 'where', 'hint', 'stack', 'severity', 'code', 'args', 'types']) delete fields[key];
+    Object.assign(fields, safe);
+  }
+  redactFields(fields, OWN_FIELDS);
+  return info;
+});
+
 /** JSON-lines logger: `{service, level, message, trace_id, span_id, timestamp, …}`. */
 export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: { service: options.service },
-    format: winston.format.combine(traceCorrelation(), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(redaction(), traceCorrelation(), winston.format.timestamp(), winston.format.json()),
     transports: options.transports ?? [new winston.transports.Console()],
   });
 }

@@ -28,6 +28,10 @@ export interface ServiceMetrics {
   dependencyUp: Gauge<'dependency'>;
   upstreamCalls: Counter<'server' | 'tool' | 'status'>;
   upstreamDuration: Histogram<'server' | 'tool'>;
+  auditDropped: Counter;
+  auditBuffered: Gauge;
+  /** Ways an upstream's advertised tools break this service's consumer contract (0 = compatible). */
+  upstreamContractViolations: Gauge<'server'>;
 }
 
 /** Builds the registry with every metric name in SPEC (plus process metrics). */
@@ -51,6 +55,9 @@ export function createMetrics(options: MetricsOptions): ServiceMetrics {
     readiness: new Gauge({ name: METRIC.READINESS_STATUS, help: 'Readiness: 2 ready, 1 degraded, 0 not ready', registers }),
     dependencyUp: new Gauge({ name: METRIC.DEPENDENCY_UP, help: 'Dependency health: 1 up, 0 down', labelNames: ['dependency'], registers }),
     upstreamCalls: new Counter({ name: METRIC.UPSTREAM_CALLS_TOTAL, help: 'Calls to other MCP servers by server, tool and outcome', labelNames: ['server', 'tool', 'status'], registers }),
+    upstreamContractViolations: new Gauge({ name: METRIC.UPSTREAM_CONTRACT_VIOLATIONS, help: 'Ways an upstream server\'s advertised tools break this service\'s consumer contract (0 = compatible)', labelNames: ['server'], registers }),
     upstreamDuration: new Histogram({ name: METRIC.UPSTREAM_CALL_DURATION_SECONDS, help: 'Duration of calls to other MCP servers', labelNames: ['server', 'tool'], buckets: LATENCY_BUCKETS, registers }),
+    auditDropped: new Counter({ name: METRIC.AUDIT_EVENTS_DROPPED_TOTAL, help: 'Audit events of read or failed calls lost: batch buffer full, or the database away at shutdown', registers }),
+    auditBuffered: new Gauge({ name: METRIC.AUDIT_BUFFER_ROWS, help: 'Audit events waiting for their batch insert', registers }),
   };
 }

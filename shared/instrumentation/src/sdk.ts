@@ -5,6 +5,9 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+// Not re-exported by the package root; pinned with sdk-node 0.223.
+import { getSpanProcessorsFromEnv } from '@opentelemetry/sdk-node/build/src/utils';
+import { RedactingSpanProcessor } from './redact-spans';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -46,9 +49,10 @@ export function startTelemetry(options: TelemetryOptions): void {
       [ATTR_SERVICE_VERSION]: options.serviceVersion ?? '0.0.0',
       [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment ?? 'development',
     }),
-    // No exporter configured: an empty processor list still installs a real
-    // tracer provider (ids for log correlation) that exports nothing.
-    ...(exporting ? {} : { spanProcessors: [] }),
+    // Exporting: the redaction layer first, then the exporters the OTEL_*
+    // variables ask for. No exporter configured: an empty processor list still
+    // installs a real tracer provider (ids for log correlation) that exports nothing.
+    spanProcessors: exporting ? [new RedactingSpanProcessor(), ...getSpanProcessorsFromEnv(undefined)] : [],
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes are noise in traces.

@@ -28,6 +28,12 @@ export const ATTR = {
   DB_QUERY_TEXT: 'db.query.text',
   /** Our own: the domain error code of a failed tool call. */
   MCP_TOOL_ERROR_CODE: 'mcp.tool.error_code',
+  /** The authenticated caller: the access token's `sub` (never the token). */
+  ENDUSER_ID: 'enduser.id',
+  /** Our own: the OAuth client the caller used (`client_id`). */
+  ENDUSER_CLIENT_ID: 'enduser.client_id',
+  /** Our own: the end user an upstream caller acts for (`_meta` io.fedmcp/on_behalf_of). */
+  ENDUSER_ON_BEHALF_OF: 'enduser.on_behalf_of',
 } as const;
 
 export const GEN_AI_OPERATION_EXECUTE_TOOL = 'execute_tool';
@@ -51,6 +57,9 @@ export const METRIC = {
   DEPENDENCY_UP: 'mcp_dependency_up',
   UPSTREAM_CALLS_TOTAL: 'mcp_upstream_calls_total',
   UPSTREAM_CALL_DURATION_SECONDS: 'mcp_upstream_call_duration_seconds',
+  AUDIT_EVENTS_DROPPED_TOTAL: 'mcp_audit_events_dropped_total',
+  AUDIT_BUFFER_ROWS: 'mcp_audit_buffer_rows',
+  UPSTREAM_CONTRACT_VIOLATIONS: 'mcp_upstream_contract_violations',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
