@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import type { Logger, ServiceMetrics } from '@fedmcp/instrumentation';
+import { LIMITS } from './limits';
 
 export type CacheStatus = 'ok' | 'degraded' | 'disabled';
 
@@ -15,7 +16,7 @@ interface CacheStore {
 
 class MemoryStore implements CacheStore {
   private readonly entries = new Map<string, { value: string; expires: number }>();
-  constructor(private readonly maxEntries = 10_000) {}
+  constructor(private readonly maxEntries: number = LIMITS.memoryCacheEntries) {}
 
   async get(key: string) {
     const entry = this.entries.get(key);
@@ -62,8 +63,20 @@ class RedisStore implements CacheStore {
    * stale, so they read as misses until the delete has gone through.
    */
   private readonly staleKeys = new Set<string>();
+  /**
+   * More failed invalidations than LIMITS.staleCacheKeys: rather than grow the
+   * set without bound (or forget a key and serve stale data), every key of this
+   * service's cache is treated as stale and deleted by prefix on reconnect.
+   */
+  private allStale = false;
 
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+    /** Prefix of every cache key of this service (`<service>:`), for the bulk invalidation. */
+    private readonly keyPrefix: string,
+    private readonly maxStaleKeys: number = LIMITS.staleCacheKeys,
+  ) {
     this.redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -98,6 +111,11 @@ class RedisStore implements CacheStore {
   }
 
   private async retryInvalidations() {
+    if (this.allStale && (await this.deleteAllKeys())) {
+      this.allStale = false;
+      this.staleKeys.clear();
+      return;
+    }
     for (const key of [...this.staleKeys]) {
       const deleted = await this.guard(false, async () => {
         await this.redis.del(key);
@@ -107,8 +125,21 @@ class RedisStore implements CacheStore {
     }
   }
 
+  /** Deletes every key under this service's prefix (SCAN, not KEYS: Redis stays responsive). */
+  private deleteAllKeys(): Promise<boolean> {
+    return this.guard(false, async () => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keyPrefix}*`, 'COUNT', 500);
+        if (keys.length) await this.redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      return true;
+    });
+  }
+
   get(key: string) {
-    if (this.staleKeys.has(key)) return Promise.resolve(undefined);
+    if (this.allStale || this.staleKeys.has(key)) return Promise.resolve(undefined);
     return this.guard(undefined, async () => (await this.redis.get(key)) ?? undefined);
   }
 
@@ -124,7 +155,8 @@ class RedisStore implements CacheStore {
       return true;
     });
     if (!deleted) {
-      this.staleKeys.add(key);
+      if (this.staleKeys.size >= this.maxStaleKeys) this.allStale = true;
+      else this.staleKeys.add(key);
       this.logger.warn('cache: could not invalidate while Redis is down; the entry is bypassed until Redis is back', { key });
     }
   }
@@ -154,7 +186,7 @@ export class Cache {
   private readonly store: CacheStore;
 
   constructor(private readonly options: CacheOptions) {
-    this.store = options.redisUrl ? new RedisStore(options.redisUrl, options.logger) : new MemoryStore();
+    this.store = options.redisUrl ? new RedisStore(options.redisUrl, options.logger, `${options.service}:`) : new MemoryStore();
   }
 
   key(cache: string, id: string): string {

@@ -10,6 +10,22 @@ const postgresUrl = z
 
 const redisUrl = z.string().refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL');
 
+const httpUrl = z.string().refine((v) => {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.hash;
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL without a fragment');
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** True for a bind address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const hostList = z
   .string()
   .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean));
@@ -44,7 +60,21 @@ export const baseConfigSchema = z.object({
   SEED_DEMO_DATA: z.enum(['true', 'false', 'auto']).default('auto'),
   /** Requests per client address per minute on /mcp; 0 = unlimited. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+  /**
+   * Days audit events are kept before the retention job deletes them; 0 keeps
+   * them forever. Whatever the value, the database never lets rows of the
+   * last day go. Default 365 (PCI DSS asks for a year of audit history).
+   */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
   NODE_ENV: z.string().optional(),
+  /** The OAuth authorization server whose access tokens /mcp accepts; unset = open mode (loopback only). */
+  AUTH_ISSUER: httpUrl.optional(),
+  /** This server's canonical URL, the audience its tokens carry (default http://127.0.0.1:<PORT>/mcp). */
+  PUBLIC_URL: httpUrl.optional(),
+  /** Where to fetch the issuer's keys when its public address is not reachable from here. */
+  AUTH_JWKS_URL: httpUrl.optional(),
+  /** true = serve without authorization even on a non-loopback bind (never in production). */
+  AUTH_DISABLED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+// Before postgres.js loads: guards its write to a closed connection (see the module).
+import './postgres-guard';
 import postgres from 'postgres';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -7,7 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
+import { sql, SQL } from 'drizzle-orm';
 import { DbObserver, instrumentPglite, instrumentPostgresJs } from './db-instrument';
 
 /** The drizzle handle domain code uses, whichever driver is behind it. */
@@ -48,6 +50,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Seconds postgres.js waits before it opens a closed pool connection again
+ * (its `backoff` option). Its default, `(0.5..1) × min(3^retries / 100, 20)`,
+ * counts failed connects across the whole pool, so a database that is away
+ * for a few seconds under traffic drives the wait to 10-20 s: after the
+ * database is back, every query still waits that long for its connection
+ * (the chaos run's db-order fault timed out every order for 20 s after
+ * healing). Here the wait starts at 10-20 ms, doubles, and stops at
+ * 0.25-0.5 s, so the pool is back within half a second of the database; a
+ * connect attempt every half second per pool connection costs a down server
+ * nothing.
+ */
+export function reconnectBackoff(retries: number, random: () => number = Math.random): number {
+  return Math.min(0.02 * 2 ** Math.max(0, retries), RECONNECT_BACKOFF_MAX_S) * (0.5 + random() / 2);
+}
+
+/** The longest reconnectBackoff, in seconds. */
+export const RECONNECT_BACKOFF_MAX_S = 0.5;
+
 async function openPostgres<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
   const url = options.url!;
   // Migrations on one dedicated connection holding an advisory lock, so
@@ -64,6 +85,7 @@ async function openPostgres<TSchema extends Record<string, unknown>>(options: Da
     max: options.poolMax,
     idle_timeout: 30,
     connect_timeout: 5,
+    backoff: (retries: number) => reconnectBackoff(retries),
     onnotice: () => undefined,
     // Bound every statement inside the tool budget; a lock wait fails instead of hanging.
     connection: { statement_timeout: 4000, lock_timeout: 3000, application_name: `${options.service}-service` },
@@ -101,10 +123,18 @@ export function openDatabase<TSchema extends Record<string, unknown>>(options: D
   return options.url ? openPostgres(options) : openEmbedded(options);
 }
 
+/**
+ * Runs one raw statement (for what the query builder cannot say in one round
+ * trip, e.g. data-modifying CTEs) and returns its rows, whichever driver.
+ */
+export async function executeRows<Row = Record<string, unknown>>(db: { execute(query: SQL): PromiseLike<unknown> }, query: SQL): Promise<Row[]> {
+  const result: unknown = await db.execute(query);
+  // postgres.js returns the rows array, PGlite a result object with `rows`.
+  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Row[];
+}
+
 /** Counts rows of a table (used to decide whether to seed demo data). */
 export async function countRows(db: AppDatabase<Record<string, unknown>>, table: string): Promise<number> {
-  const result: unknown = await db.execute(sql.raw(`select count(*)::int as n from "${table}"`));
-  // postgres.js returns the rows array, PGlite a result object with `rows`.
-  const rows = (Array.isArray(result) ? result : (result as { rows?: unknown[] }).rows ?? []) as { n: number }[];
-  return Number(rows[0]?.n ?? 0);
+  const [row] = await executeRows<{ n: number }>(db, sql.raw(`select count(*)::int as n from "${table}"`));
+  return Number(row?.n ?? 0);
 }

@@ -1,17 +1,24 @@
 import express, { Express } from 'express';
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterAbstract } from 'rate-limiter-flexible';
 import type Redis from 'ioredis';
 import type { Logger, ServiceMetrics } from '@fedmcp/instrumentation';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
-import { jsonErrorHandler, jsonRpcError, mcpRoute } from './mcp-http';
+import { jsonErrorHandler, mcpRoute } from './mcp-http';
+import { createRateLimit } from './rate-limit';
+import type { AccessGate } from './access';
+import { isLoopbackHost } from './config';
 
 export type CheckStatus = 'ok' | 'degraded' | 'disabled' | 'unreachable';
 
 export interface Readiness {
   status: 'ready' | 'degraded' | 'not_ready';
   checks: Record<string, CheckStatus>;
+  /** Why a check is not ok, where it can say (e.g. `product: reserve_inventory lacks argument order_id`). */
+  reasons?: Record<string, string>;
 }
+
+/** What a readiness check answers: a status, or a status with its reason. */
+export type CheckResult = CheckStatus | { status: CheckStatus; reason?: string };
 
 export interface HttpAppDeps {
   service: string;
@@ -20,6 +27,9 @@ export interface HttpAppDeps {
   rateLimitPerMinute: number;
   redis?: Redis;
   handler: McpHttpHandler;
+  gate: AccessGate;
+  /** RFC 9728 protected-resource metadata (when authorization is on). */
+  protectedResource?: { paths: string[]; handler: express.RequestHandler };
   metrics: ServiceMetrics;
   logger: Logger;
   readiness: () => Promise<Readiness>;
@@ -27,21 +37,14 @@ export interface HttpAppDeps {
   track: { begin(): void; end(): void };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
-
-function rateLimiter(deps: HttpAppDeps): RateLimiterAbstract | undefined {
-  if (deps.rateLimitPerMinute === 0) return undefined;
-  const options = { points: deps.rateLimitPerMinute, duration: 60, keyPrefix: `${deps.service}:rl` };
-  const memory = new RateLimiterMemory(options);
-  // Shared across replicas through Redis; per process while Redis is away.
-  return deps.redis ? new RateLimiterRedis({ ...options, storeClient: deps.redis, insuranceLimiter: memory }) : memory;
-}
 
 /** The express app every service serves on its one port: /mcp, /health, /ready, /metrics. */
 export function createHttpApp(deps: HttpAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: every answer is computed per call (POST /mcp, probes), so hashing each body bought nothing.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use((req, res, next) => {
     deps.track.begin();
@@ -63,29 +66,19 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  if (deps.protectedResource) app.get(deps.protectedResource.paths, deps.protectedResource.handler);
+
   // DNS-rebinding protection: loopback binds accept only loopback Host and
   // Origin headers; other binds check ALLOWED_HOSTS when it is set.
   const guards: express.RequestHandler[] = [];
-  const hosts = deps.allowedHosts ?? (LOOPBACK.has(deps.host) ? LOOPBACK_NAMES : undefined);
+  const hosts = deps.allowedHosts ?? (isLoopbackHost(deps.host) ? LOOPBACK_NAMES : undefined);
   if (hosts) {
     guards.push(hostHeaderValidation(hosts));
     guards.push(originValidation(hosts));
   }
-  const limiter = rateLimiter(deps);
-  if (limiter) {
-    guards.push(async (req, res, next) => {
-      try {
-        await limiter.consume(req.socket.remoteAddress ?? 'unknown');
-        next();
-      } catch (rejection) {
-        if (rejection instanceof Error) return next(); // limiter store failure: serve rather than refuse
-        deps.metrics.requests.inc({ method: 'rate_limited', status: 'error' });
-        res.setHeader('Retry-After', String(Math.ceil(((rejection as { msBeforeNext?: number }).msBeforeNext ?? 1000) / 1000)));
-        jsonRpcError(res, 429, -32000, 'RATE_LIMITED: too many requests from this client; retry after the Retry-After seconds');
-      }
-    });
-  }
-  app.all('/mcp', ...guards, ...mcpRoute(deps));
+  // Rate limiting runs inside the route, once the caller is known (per principal; per address in open mode).
+  const rateLimit = createRateLimit({ service: deps.service, perMinute: deps.rateLimitPerMinute, redis: deps.redis });
+  app.all('/mcp', ...guards, ...mcpRoute({ ...deps, rateLimit }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint. MCP is served at POST /mcp; also GET /health, /ready, /metrics.' } });

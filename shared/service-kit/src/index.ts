@@ -1,14 +1,22 @@
+// First: guards postgres.js before anything loads it (see postgres-guard).
+export { postgresQueueCompacted, postgresWriteGuarded } from './postgres-guard';
 export * from './config';
 export * from './errors';
 export * from './ids';
 export * from './schemas';
+export * from './text';
 export * from './pagination';
 export * from './database';
 export * from './cache';
 export * from './tools';
-export { errorResult } from './tool-wrapper';
+export { onBehalfOfFrom } from './principal';
+export { errorResult, isDatabaseUnreachable } from './tool-wrapper';
 export * from './mcp-client';
+export * from './client-credentials';
 export * from './service';
-export type { Readiness, CheckStatus } from './http-app';
+export type { Readiness, CheckStatus, CheckResult } from './http-app';
 export { z } from 'zod';
 export * from './sql-helpers';
+export * from './limits';
+export * from './audit';
+export { leakFreeAbortSignalAny, installLeakFreeAbortSignalAny } from './abort-signal';

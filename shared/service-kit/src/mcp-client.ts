@@ -14,6 +14,24 @@ import {
 } from 'cockatiel';
 import { context, injectMeta, markSpanError, markToolError, startMcpClientSpan, Logger, ServiceMetrics } from '@fedmcp/instrumentation';
 import { ErrorCode, ToolError, ToolErrorBody } from './errors';
+import { ON_BEHALF_OF_META, PartyRef } from './tools';
+import type { ClientCredentialsTokenSource } from './client-credentials';
+import { installLeakFreeAbortSignalAny } from './abort-signal';
+
+/** How the service authenticates to one upstream: its own client-credentials token for that audience. */
+export interface UpstreamAuth {
+  tokens: ClientCredentialsTokenSource;
+  /** The upstream's canonical URL (its PUBLIC_URL): the token's audience. */
+  resource: string;
+  /** Scopes the calls to this upstream need. */
+  scopes: string[];
+}
+
+/** The `scope` and `error` of a WWW-Authenticate Bearer challenge, for the log line. */
+function challengeOf(header: string | null): { error?: string; scope?: string } {
+  if (!header) return {};
+  return { error: /error="([^"]*)"/.exec(header)?.[1], scope: /scope="([^"]*)"/.exec(header)?.[1] };
+}
 
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 
@@ -23,6 +41,8 @@ export interface UpstreamOptions {
   url: string;
   /** Budget of one attempt (default 1500 ms). */
   timeoutMs?: number;
+  /** Set when authorization is on: calls carry the service's own token (never a caller's). */
+  auth?: UpstreamAuth;
   metrics: ServiceMetrics;
   logger: Logger;
 }
@@ -31,6 +51,8 @@ export interface CallOptions {
   /** Only idempotent calls are retried (once, after a short backoff). */
   idempotent: boolean;
   signal?: AbortSignal;
+  /** The end user this call acts for: sent as `params._meta["io.fedmcp/on_behalf_of"]` (data, never a token). */
+  onBehalfOf?: PartyRef | null;
 }
 
 /** An upstream tool answered with `isError: true`. */
@@ -68,9 +90,14 @@ export class McpUpstream {
   private readonly url: URL;
 
   constructor(private readonly options: UpstreamOptions) {
+    // The SDK transport combines a long-lived signal with each request's: leak-free only with this.
+    installLeakFreeAbortSignalAny();
     this.timeoutMs = options.timeoutMs ?? 1500;
     this.url = new URL(options.url);
-    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(5) });
+    // Open after 5 failures in a row; then one trial call a second (cheap, even against a dead
+    // upstream), so a restarted upstream is used again within about a second of coming back
+    // (it was 5 s: the chaos run's recovery after a restart was mostly this wait).
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(5) });
     const attempt = timeout(this.timeoutMs, TimeoutStrategy.Aggressive);
     const retryOnce = retry(handleAll, { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 200 }) });
     this.policy = wrap(breaker, attempt);
@@ -84,13 +111,42 @@ export class McpUpstream {
   private connect(): Promise<Client> {
     this.client ??= (async () => {
       const client = new Client({ name: 'order-service', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN_PROTOCOL_VERSION } } });
-      await client.connect(new StreamableHTTPClientTransport(this.url));
+      await client.connect(new StreamableHTTPClientTransport(this.url, this.options.auth ? { fetch: this.authorizedFetch(this.options.auth) } : undefined));
       return client;
     })().catch((error) => {
       this.client = undefined; // try again on the next call
       throw error;
     });
     return this.client;
+  }
+
+  /**
+   * A fetch that sends this service's token for the upstream's audience. A
+   * 401 (the token expired or the upstream's keys rotated) gets one retry
+   * with a fresh token; a refusal that remains is logged with the scope the
+   * upstream asked for and surfaces as DEPENDENCY_UNAVAILABLE.
+   */
+  private authorizedFetch(auth: UpstreamAuth): typeof fetch {
+    const { logger, name } = this.options;
+    return async (input, init) => {
+      const send = async () => {
+        const token = await auth.tokens.token(auth.resource, auth.scopes);
+        const headers = new Headers(init?.headers);
+        headers.set('authorization', `Bearer ${token}`);
+        return { token, response: await fetch(input, { ...init, headers }) };
+      };
+      let { token, response } = await send();
+      if (response.status === 401) {
+        auth.tokens.invalidate(auth.resource, token);
+        await response.body?.cancel();
+        ({ token, response } = await send());
+      }
+      if (response.status === 401 || response.status === 403) {
+        const challenge = challengeOf(response.headers.get('www-authenticate'));
+        logger.warn('upstream refused this service\'s access token', { server: name, status: response.status, error: challenge.error, needs_scope: challenge.scope, resource: auth.resource });
+      }
+      return response;
+    };
   }
 
   /** Pings the upstream's /ready; used as a readiness check. */
@@ -119,7 +175,7 @@ export class McpUpstream {
         policy.execute(async ({ signal }) => {
           const client = await this.connect();
           const merged = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
-          return client.callTool({ name: tool, arguments: args, _meta: injectMeta({}, ctx) }, { signal: merged, timeout: this.timeoutMs });
+          return client.callTool({ name: tool, arguments: args, _meta: injectMeta(options.onBehalfOf ? { [ON_BEHALF_OF_META]: { sub: options.onBehalfOf.sub, client_id: options.onBehalfOf.client_id } } : {}, ctx) }, { signal: merged, timeout: this.timeoutMs });
         }, options.signal),
       );
       if (result.isError) {
@@ -141,6 +197,20 @@ export class McpUpstream {
       span.end();
       metrics.upstreamCalls.inc({ server: name, tool, status });
       metrics.upstreamDuration.observe({ server: name, tool }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  /** The tools the upstream advertises (for contract checks); DEPENDENCY_UNAVAILABLE when it cannot be reached. */
+  async listTools(): Promise<{ name: string; inputSchema: unknown; outputSchema?: unknown }[]> {
+    try {
+      // Bypass the SDK's tools/list cache: a cached list makes the next callTool compile
+      // every output schema again (ajv keeps each compiled copy: memory grew with every check).
+      const result = await this.idempotentPolicy.execute(async ({ signal }) =>
+        (await this.connect()).listTools(undefined, { signal, timeout: this.timeoutMs, cacheMode: 'bypass' }),
+      );
+      return result.tools;
+    } catch (error) {
+      throw new ToolError('DEPENDENCY_UNAVAILABLE', `The ${this.options.name} service did not list its tools (${error instanceof Error ? error.message : String(error)}).`);
     }
   }
 

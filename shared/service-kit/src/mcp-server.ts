@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { McpServer, ResourceTemplate, ResourceNotFoundError, createMcpHandler, McpHttpHandler } from '@modelcontextprotocol/server';
+import { McpServer, ResourceTemplate, ResourceNotFoundError, createMcpHandler, McpHttpHandler, ServerContext } from '@modelcontextprotocol/server';
 import type { Logger } from '@fedmcp/instrumentation';
 import { PromptDefinition, ResourceDefinition, ToolDefinition } from './tools';
-import { WrapperDeps, wrapTool } from './tool-wrapper';
+import { Caller, WrapperDeps, wrapTool } from './tool-wrapper';
+import { principalOf } from './principal';
+import { LIMITS } from './limits';
 
 /**
  * A Standard Schema that accepts anything but advertises `json`: the SDK lists
@@ -46,9 +48,16 @@ function outputJsonSchema(schema: z.ZodType): Record<string, unknown> {
 
 interface PreparedTool {
   definition: ToolDefinition;
+  /** The description as listed: the tool's own text plus the scope it needs. */
+  description: string;
   input: never;
   output: never;
-  call: (args: unknown) => Promise<Record<string, unknown>>;
+  call: (args: unknown, caller: Caller) => Promise<Record<string, unknown>>;
+}
+
+/** The caller of one tool call: principal attached by the HTTP layer, `_meta` of the request. */
+function callerOf(ctx: ServerContext): Caller {
+  return { principal: principalOf(ctx.http?.authInfo), meta: ctx.mcpReq._meta as Record<string, unknown> | undefined };
 }
 
 /** The MCP surface of one service: built once, served by a fresh McpServer per request. */
@@ -64,8 +73,10 @@ export class McpSurface {
 
   addTool(definition: ToolDefinition): void {
     if (this.tools.some((t) => t.definition.name === definition.name)) throw new Error(`tool ${definition.name} registered twice`);
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(definition.scope ?? '')) throw new Error(`tool ${definition.name} needs a scope (an OAuth scope token such as "customer:read")`);
     // Schemas converted and wrapped once, not per request.
-    this.tools.push({ definition, input: advertise(z.toJSONSchema(definition.input, { io: 'input' }) as Record<string, unknown>), output: advertise(outputJsonSchema(definition.output)), call: wrapTool(definition, this.deps) });
+    const description = `${definition.description}\n\nRequires the OAuth scope "${definition.scope}".`;
+    this.tools.push({ definition, description, input: advertise(z.toJSONSchema(definition.input, { io: 'input' }) as Record<string, unknown>), output: advertise(outputJsonSchema(definition.output)), call: wrapTool(definition, this.deps) });
   }
 
   addResource(definition: ResourceDefinition): void {
@@ -80,6 +91,16 @@ export class McpSurface {
     return this.tools.map((t) => t.definition.name);
   }
 
+  /** The scope each registered tool needs, by tool name. */
+  toolScopes(): Map<string, string> {
+    return new Map(this.tools.map((t) => [t.definition.name, t.definition.scope]));
+  }
+
+  /** Every scope this service knows: the read scope first, then the tools' scopes. */
+  scopes(readScope: string): string[] {
+    return [...new Set([readScope, ...this.tools.map((t) => t.definition.scope)])];
+  }
+
   /** A fresh server with everything registered (one per request: McpServer is not shared). */
   createServer(): McpServer {
     // `logging` lets 2025-era clients call logging/setLevel (our logs go to stdout, not to the client).
@@ -88,8 +109,8 @@ export class McpSurface {
       const d = tool.definition;
       server.registerTool(
         d.name,
-        { title: d.title, description: d.description, inputSchema: tool.input, outputSchema: tool.output, annotations: { openWorldHint: false, ...d.annotations, title: d.title } },
-        ((args: unknown) => tool.call(args)) as never,
+        { title: d.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output, annotations: { openWorldHint: false, ...d.annotations, title: d.title } },
+        ((args: unknown, ctx: ServerContext) => tool.call(args, callerOf(ctx))) as never,
       );
     }
     for (const r of this.resources) this.registerResource(server, r);
@@ -104,6 +125,7 @@ export class McpSurface {
 
   private registerResource(server: McpServer, r: ResourceDefinition) {
     const body = async (uri: URL, variables: Record<string, string>) => {
+      if (r.variables && !r.variables.safeParse(variables).success) throw new ResourceNotFoundError(uri.href);
       const value = await r.read(uri, variables);
       if (value === undefined) throw new ResourceNotFoundError(uri.href);
       return { contents: [{ uri: uri.href, mimeType: r.mimeType, text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) }] };
@@ -121,8 +143,78 @@ export class McpSurface {
     }
   }
 
-  /** The SDK's stateless HTTP handler: serves 2026-07-28 and the 2025-era revisions. */
+  /**
+   * The SDK's stateless HTTP handler: serves 2026-07-28 and the 2025-era revisions.
+   * 2025-era requests get a fresh server each; 2026-07-28 requests are served by
+   * servers from a {@link ServerPool} (building one was about a tenth of a cached
+   * read's CPU).
+   */
   createHandler(onerror: (error: Error) => void): McpHttpHandler {
-    return createMcpHandler(() => this.createServer(), { legacy: 'stateless', onerror });
+    const pool = new ServerPool(() => this.createServer());
+    return createMcpHandler((ctx) => (ctx.era === 'modern' ? pool.take() : this.createServer()), { legacy: 'stateless', onerror });
+  }
+}
+
+/** The connection-scoped fields of the SDK's Server (2.4.x) a finished exchange may leave set. */
+interface ServerConnectionState {
+  transport: unknown;
+  _clientCapabilities?: unknown;
+  _clientVersion?: unknown;
+}
+
+/** Client identity is seeded from each request's envelope only when the envelope names it: never carry one over. */
+function forgetClient(server: McpServer): void {
+  const state = server.server as unknown as ServerConnectionState;
+  state._clientCapabilities = undefined;
+  state._clientVersion = undefined;
+}
+
+/**
+ * Idle McpServer instances for 2026-07-28 exchanges, each serving one exchange
+ * at a time. The SDK's handler connects the instance to a fresh per-request
+ * transport, sets the era and the client identity from the request's `_meta`
+ * envelope, and closes it once the answer is delivered; `onclose` then hands
+ * it back here. Nothing of a request lives on the instance: authInfo, `_meta`,
+ * the abort signal and the trace context travel with each request's context
+ * (the SDK answers on the transport it captured when the request came in),
+ * and the tool wrapper never gives handlers the SDK context, so a handler that
+ * outlives its exchange (client gone, TIMEOUT) cannot notify on a later one.
+ * 2025-era requests never use the pool: their negotiated version and logging
+ * level are connection state of the instance.
+ */
+export class ServerPool {
+  private readonly idle: McpServer[] = [];
+  private readonly pooled = new WeakSet<McpServer>();
+
+  constructor(
+    private readonly build: () => McpServer,
+    /** Idle instances kept at most (LIMITS.idleMcpServers). */
+    private readonly max: number = LIMITS.idleMcpServers,
+  ) {}
+
+  /** An idle instance (its last client already forgotten on release), or a new one; it comes back by itself when its exchange closes. */
+  take(): McpServer {
+    const server = this.idle.pop() ?? this.fresh();
+    this.pooled.delete(server);
+    return server;
+  }
+
+  get size(): number {
+    return this.idle.length;
+  }
+
+  private fresh(): McpServer {
+    const server = this.build();
+    server.server.onclose = () => this.release(server);
+    return server;
+  }
+
+  private release(server: McpServer): void {
+    const state = server.server as unknown as ServerConnectionState;
+    // Only a closed instance, and once: two exchanges must never share one.
+    if (state.transport !== undefined || this.pooled.has(server) || this.idle.length >= this.max) return;
+    forgetClient(server); // an idle instance holds nothing of the request it served
+    this.pooled.add(server);
+    this.idle.push(server);
   }
 }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { and, asc, gt, SQL } from 'drizzle-orm';
+import { and, asc, desc, gt, lt, SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { validationError } from './errors';
 import type { AppDatabase } from './database';
@@ -56,8 +56,8 @@ export function toPage<Row, Item>(rows: Row[], limit: number, map: (row: Row) =>
 
 /**
  * One page of `table`, keyset-paginated by its sortable unique `id` column:
- * rows matching `filters` after the cursor's id, oldest first, `limit` of them
- * plus one to know whether more follow.
+ * rows matching `filters` after the cursor's id, oldest first (`order`
+ * `desc`: newest first), `limit` of them plus one to know whether more follow.
  */
 export async function keysetPage<T extends PgTable & { id: PgColumn }, Item>(
   db: AppDatabase<Record<string, unknown>>,
@@ -66,13 +66,15 @@ export async function keysetPage<T extends PgTable & { id: PgColumn }, Item>(
   input: { limit: number; cursor?: string },
   codec: CursorCodec,
   map: (row: T['$inferSelect']) => Item,
+  order: 'asc' | 'desc' = 'asc',
 ): Promise<{ items: Item[]; next_cursor: string | null }> {
   const after = codec.decode<{ id: string }>(input.cursor);
+  const newestFirst = order === 'desc';
   const rows = (await db
     .select()
     .from(table as PgTable)
-    .where(and(...filters, after ? gt(table.id, after.id) : undefined))
-    .orderBy(asc(table.id))
+    .where(and(...filters, after ? (newestFirst ? lt : gt)(table.id, after.id) : undefined))
+    .orderBy(newestFirst ? desc(table.id) : asc(table.id))
     .limit(input.limit + 1)) as T['$inferSelect'][];
   return toPage(rows, input.limit, map, (row) => ({ id: (row as { id: string }).id }), codec);
 }

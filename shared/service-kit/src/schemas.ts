@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text';
 
 /** ISO-4217 codes known to this runtime's ICU data. */
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
@@ -38,7 +39,7 @@ export const limit = z
   .default(20)
   .describe('Page size, 1-100 (default 20)');
 
-export const cursor = z.string().min(1).max(512).describe('Opaque cursor from a previous page\'s next_cursor');
+export const cursor = text({ max: 512, trim: false }).describe('Opaque cursor from a previous page\'s next_cursor');
 
 /** Page input fields shared by every list tool. */
 export const pageInput = { limit, cursor: cursor.optional() };

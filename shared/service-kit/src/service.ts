@@ -2,13 +2,18 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { createLogger, createMetrics, shutdownTelemetry, Logger, ServiceMetrics } from '@fedmcp/instrumentation';
-import { BaseConfig, baseConfigSchema, parseConfig } from './config';
+import { BaseConfig, ConfigError, baseConfigSchema, isLoopbackHost, parseConfig } from './config';
 import { AppDatabase, Database, openDatabase } from './database';
 import { Cache } from './cache';
 import { McpSurface } from './mcp-server';
-import { CheckStatus, Readiness, createHttpApp } from './http-app';
+import { CheckResult, CheckStatus, Readiness, createHttpApp } from './http-app';
 import { PromptDefinition, ResourceDefinition, ToolDefinition } from './tools';
 import { McpUpstream, UpstreamOptions } from './mcp-client';
+import { AccessGate, openGate } from './access';
+import { ResourceServer } from './resource-server';
+import { AuditBuffer } from './audit/audit-buffer';
+import { AuditTrail } from './audit/audit-trail';
+import { listAuditEventsTool } from './audit/audit.tool';
 
 export interface ServiceOptions<TSchema extends Record<string, unknown>, C extends z.ZodObject> {
   /** Short name: customer, order, product, payment. */
@@ -23,6 +28,8 @@ export interface ServiceOptions<TSchema extends Record<string, unknown>, C exten
   config?: C;
   /** Read by tools/list clients as server instructions. */
   instructions?: string;
+  /** Scope `tools/list`, resources and prompts need (default `<name>:read`). */
+  readScope?: string;
   /** Environment to read instead of process.env (tests). */
   env?: NodeJS.ProcessEnv;
 }
@@ -40,8 +47,8 @@ export interface ServiceContext<TSchema extends Record<string, unknown>, TConfig
   prompt(definition: PromptDefinition<z.ZodObject>): void;
   /** An MCP client for another service of the platform (one per server, reused). */
   upstream(options: Omit<UpstreamOptions, 'metrics' | 'logger'>): McpUpstream;
-  /** Adds a readiness check (e.g. upstream servers); failing ones make /ready degraded. */
-  readinessCheck(name: string, check: () => Promise<CheckStatus>): void;
+  /** Adds a readiness check (e.g. upstream servers); failing ones make /ready degraded, with their reason when they give one. */
+  readinessCheck(name: string, check: () => Promise<CheckResult>): void;
   /** Runs when the service stops, before the database closes. */
   onStop(hook: () => Promise<void>): void;
 }
@@ -56,6 +63,8 @@ export interface RunningService {
 export interface Service<TSchema extends Record<string, unknown>, TConfig> extends ServiceContext<TSchema, TConfig> {
   metrics: ServiceMetrics;
   database: Database<TSchema>;
+  /** This service's audit trail (`list_audit_events`, retention). */
+  audit: AuditTrail;
   start(): Promise<RunningService>;
   stop(): Promise<void>;
   readiness(): Promise<Readiness>;
@@ -72,6 +81,11 @@ export async function createService<TSchema extends Record<string, unknown>, C e
 ): Promise<Service<TSchema, z.infer<C>>> {
   const schema = options.config ? baseConfigSchema.extend(options.config.shape) : baseConfigSchema;
   const config = parseConfig(schema, options.env ?? process.env) as BaseConfig & z.infer<C>;
+  if (!config.AUTH_ISSUER && !config.AUTH_DISABLED && !isLoopbackHost(config.HOST)) {
+    throw new ConfigError(
+      `Refusing to start: HOST=${config.HOST} is reachable from other machines and AUTH_ISSUER is unset. Set AUTH_ISSUER to your OAuth authorization server (or AUTH_DISABLED=true to serve without authorization).`,
+    );
+  }
   const logger = createLogger({ service: options.name, level: config.LOG_LEVEL });
   const metrics = createMetrics({ service: options.name });
 
@@ -92,8 +106,12 @@ export async function createService<TSchema extends Record<string, unknown>, C e
   metrics.dbConnectionsMax.set(database.poolMax);
   const cache = new Cache({ service: options.name, redisUrl: config.REDIS_URL, ttlSeconds: config.CACHE_TTL_SECONDS, metrics, logger });
 
-  const surface = new McpSurface({ name: `${options.name}-service`, version: options.version, instructions: options.instructions }, { metrics, logger, timeoutMs: config.TOOL_TIMEOUT_MS });
-  const extraChecks = new Map<string, () => Promise<CheckStatus>>();
+  const readScope = options.readScope ?? `${options.name}:read`;
+  const auditBuffer = new AuditBuffer({ db: database.db, logger, dropped: (n) => metrics.auditDropped.inc(n), size: (n) => metrics.auditBuffered.set(n) });
+  const audit = new AuditTrail(database.db, auditBuffer, logger);
+  const surface = new McpSurface({ name: `${options.name}-service`, version: options.version, instructions: options.instructions }, { metrics, logger, timeoutMs: config.TOOL_TIMEOUT_MS, audit });
+  surface.addTool(listAuditEventsTool(audit));
+  const extraChecks = new Map<string, () => Promise<CheckResult>>();
   const stopHooks: (() => Promise<void>)[] = [];
   const upstreams: McpUpstream[] = [];
 
@@ -104,12 +122,17 @@ export async function createService<TSchema extends Record<string, unknown>, C e
       () => 'unreachable' as const,
     );
     checks.cache = cache.status();
-    for (const [name, check] of extraChecks) checks[name] = await check().catch(() => 'degraded' as const);
+    const reasons: Record<string, string> = {};
+    for (const [name, check] of extraChecks) {
+      const result = await check().catch(() => 'degraded' as const);
+      checks[name] = typeof result === 'string' ? result : result.status;
+      if (typeof result !== 'string' && result.reason) reasons[name] = result.reason;
+    }
     const status: Readiness['status'] = checks.database !== 'ok' ? 'not_ready' : Object.values(checks).some((c) => c === 'degraded' || c === 'unreachable') ? 'degraded' : 'ready';
     metrics.readiness.set(READINESS_VALUE[status]);
     metrics.dependencyUp.set({ dependency: 'database' }, checks.database === 'ok' ? 1 : 0);
     if (checks.cache !== 'disabled') metrics.dependencyUp.set({ dependency: 'cache' }, checks.cache === 'ok' ? 1 : 0);
-    return { status, checks };
+    return Object.keys(reasons).length ? { status, checks, reasons } : { status, checks };
   }
 
   let inFlight = 0;
@@ -136,6 +159,7 @@ export async function createService<TSchema extends Record<string, unknown>, C e
         await closed;
       }
       for (const hook of stopHooks) await hook().catch((error) => logger.warn('stop hook failed', { error: String(error) }));
+      await audit.close();
       await Promise.all(upstreams.map((u) => u.close()));
       await cache.close();
       await database.close();
@@ -153,6 +177,7 @@ export async function createService<TSchema extends Record<string, unknown>, C e
     cache,
     logger,
     metrics,
+    audit,
     tool: (definition) => surface.addTool(definition as ToolDefinition),
     resource: (definition) => surface.addResource(definition),
     prompt: (definition) => surface.addPrompt(definition as PromptDefinition),
@@ -167,19 +192,9 @@ export async function createService<TSchema extends Record<string, unknown>, C e
     stop,
     async start() {
       const handler = surface.createHandler((error) => logger.debug('MCP handler reported', { error: error.message }));
-      const app = createHttpApp({
-        service: options.name,
-        host: config.HOST,
-        allowedHosts: config.ALLOWED_HOSTS,
-        rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-        redis: cache.redisClient(),
-        handler,
-        metrics,
-        logger,
-        readiness,
-        track,
-      });
-      server = http.createServer(app);
+      audit.startRetention(config.AUDIT_RETENTION_DAYS);
+      // Listen first: the default PUBLIC_URL names the port actually bound (PORT=0 in tests).
+      server = http.createServer();
       server.keepAliveTimeout = 65_000; // outlive typical load-balancer idle timeouts
       const port = config.PORT ?? options.defaultPort;
       await new Promise<void>((resolve, reject) => {
@@ -189,7 +204,46 @@ export async function createService<TSchema extends Record<string, unknown>, C e
       const address = server.address() as { port: number };
       const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-      logger.info('service started', { url: `${url}/mcp`, database: database.kind, cache: cache.status(), tools: surface.toolNames().length });
+      const publicUrl = config.PUBLIC_URL ?? `${url}/mcp`;
+      let gate: AccessGate;
+      let resourceServer: ResourceServer | undefined;
+      if (config.AUTH_ISSUER && !config.AUTH_DISABLED) {
+        resourceServer = new ResourceServer({
+          issuer: config.AUTH_ISSUER,
+          resource: publicUrl,
+          jwksUrl: config.AUTH_JWKS_URL,
+          readScope,
+          toolScopes: surface.toolScopes(),
+          scopes: surface.scopes(readScope),
+          resourceName: `${options.name} service (fedmcp)`,
+          logger,
+        });
+        gate = resourceServer;
+        void resourceServer.warmUp();
+      } else {
+        gate = openGate(surface.scopes(readScope));
+        logger.warn(
+          config.AUTH_DISABLED
+            ? 'authorization is OFF (AUTH_DISABLED=true): anyone who can reach this port may call every tool'
+            : 'authorization is OFF: AUTH_ISSUER is unset, so this loopback-only server accepts every local caller without a token',
+        );
+      }
+      const app = createHttpApp({
+        service: options.name,
+        host: config.HOST,
+        allowedHosts: config.ALLOWED_HOSTS,
+        rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+        redis: cache.redisClient(),
+        handler,
+        gate,
+        protectedResource: resourceServer && { paths: resourceServer.metadataPaths(), handler: resourceServer.metadataRoute() },
+        metrics,
+        logger,
+        readiness,
+        track,
+      });
+      server.on('request', app);
+      logger.info('service started', { url: `${url}/mcp`, database: database.kind, cache: cache.status(), tools: surface.toolNames().length, oauth: resourceServer ? { issuer: config.AUTH_ISSUER, resource: publicUrl } : 'off' });
       return { url, mcpUrl: `${url}/mcp`, port: address.port, stop };
     },
   };
@@ -201,6 +255,16 @@ export async function createService<TSchema extends Record<string, unknown>, C e
  * gracefully on SIGTERM/SIGINT (exit 0), and turns a bad configuration into
  * one clear line and exit 1.
  */
+/**
+ * Waits until what was written to stdout/stderr has been handed to the OS
+ * (at most `ms`): on a pipe (a container's log) writes are asynchronous, and
+ * process.exit would drop the last lines, the shutdown line among them.
+ */
+function flushStdio(ms = 1000): Promise<void> {
+  const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+  return Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+}
+
 export async function runService(build: () => Promise<Service<Record<string, unknown>, unknown>>): Promise<void> {
   let service: Service<Record<string, unknown>, unknown>;
   try {
@@ -210,6 +274,7 @@ export async function runService(build: () => Promise<Service<Record<string, unk
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${error instanceof Error && error.name === 'ConfigError' ? '' : 'Failed to start: '}${message}\n`);
     await shutdownTelemetry(1000);
+    await flushStdio();
     process.exit(1);
   }
   let signalled = false;
@@ -220,9 +285,11 @@ export async function runService(build: () => Promise<Service<Record<string, unk
     void service
       .stop()
       .then(() => shutdownTelemetry(3000))
+      .then(() => flushStdio())
       .then(() => process.exit(0))
-      .catch((error) => {
+      .catch(async (error) => {
         process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        await flushStdio();
         process.exit(1);
       });
   };

@@ -1,7 +1,15 @@
 import { z } from 'zod';
-import { markToolError, trace, Logger, ServiceMetrics, Span } from '@fedmcp/instrumentation';
+import { describeError, markToolError, trace, Logger, ServiceMetrics, Span } from '@fedmcp/instrumentation';
 import { ToolError, ToolErrorBody, isToolError } from './errors';
-import { ToolDefinition, describeIssues } from './tools';
+import { PartyRef, Principal, ToolDefinition, describeIssues } from './tools';
+import { onBehalfOfFrom } from './principal';
+import type { AuditTrail } from './audit/audit-trail';
+
+/** Who is calling, as the transport knows it: the principal and the request's `_meta`. */
+export interface Caller {
+  principal: Principal;
+  meta?: Record<string, unknown>;
+}
 
 /** MCP `CallToolResult` shape we produce. */
 export interface ToolResult {
@@ -15,6 +23,15 @@ export interface WrapperDeps {
   metrics: ServiceMetrics;
   logger: Logger;
   timeoutMs: number;
+  audit: AuditTrail;
+}
+
+const INVALID_TRACE_ID = /^0+$/;
+
+/** The trace id of the call's span, when there is a real one (no SDK = all zeros). */
+function traceIdOf(span: Span | undefined): string | undefined {
+  const id = span?.spanContext().traceId;
+  return id && !INVALID_TRACE_ID.test(id) ? id : undefined;
 }
 
 function ok(value: Record<string, unknown>): ToolResult {
@@ -28,13 +45,34 @@ export function errorResult(body: ToolErrorBody): ToolResult {
 
 class TimeoutSignal extends Error {}
 
+/** The driver's error code, also when a wrapper (drizzle's DrizzleQueryError) carries the driver error as its cause. */
+function driverCode(error: unknown): string {
+  let code = '';
+  for (let e = error, depth = 0; e && !code && depth < 5; e = (e as { cause?: unknown }).cause, depth++) code = String((e as { code?: unknown }).code ?? '');
+  return code;
+}
+
+/** Driver / SQLSTATE codes of a database that could not be reached (connection refused, lost, terminated). */
+function unreachableCode(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'CONNECT_TIMEOUT' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED';
+}
+
+/** Whether `error` says the database could not be reached, not a bug. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  return unreachableCode(driverCode(error));
+}
+
 /** PostgreSQL / driver failures that are the database's state, not a bug: mapped to retryable codes. */
 function databaseFailure(error: unknown, tool: string): ToolErrorBody | undefined {
-  const code = String((error as { code?: unknown })?.code ?? '');
+  const code = driverCode(error);
+  // Text the database cannot store (NUL, bytes outside UTF-8): the input schemas refuse it first; this only backs them up.
+  if (code === '22021' || code === '22P05') {
+    return { code: 'VALIDATION_ERROR', message: `${tool} was given text with characters that cannot be stored (such as NUL); remove control characters and call again.` };
+  }
   if (code === '57014' || code === '55P03') {
     return { code: 'TIMEOUT', message: `${tool} waited too long on the database (busy or locked); try again shortly.` };
   }
-  if (code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'CONNECT_TIMEOUT' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED') {
+  if (unreachableCode(code)) {
     return { code: 'DEPENDENCY_UNAVAILABLE', message: `${tool} could not reach its database; try again shortly.` };
   }
   return undefined;
@@ -47,13 +85,15 @@ function errorBodyOf(error: unknown, tool: string, budget: number, deps: Wrapper
     return { code: 'TIMEOUT', message: `${tool} did not finish within ${budget} ms. It may be retried; calls that change data are safe to repeat only where the tool says it is idempotent.` };
   }
   if (isToolError(error)) return error.toBody();
-  const message = error instanceof Error ? error.message : String(error);
+  // Never the raw message of a database error: drizzle's quotes the bound values.
+  const described = describeError(error);
   const database = databaseFailure(error, tool);
   if (database) {
-    deps.logger.warn('tool failed on the database', { tool, error: message });
+    deps.logger.warn('tool failed on the database', { tool, ...described });
     return database;
   }
-  deps.logger.error('tool failed with an unexpected error', { tool, error: message, stack: error instanceof Error ? error.stack : undefined });
+  const stack = 'db_error_code' in described || !(error instanceof Error) ? undefined : error.stack;
+  deps.logger.error('tool failed with an unexpected error', { tool, ...described, ...(stack ? { stack } : {}) });
   if (span && error instanceof Error) span.recordException(error);
   const traceId = span?.spanContext().traceId;
   return { code: 'INTERNAL', message: `Internal error in ${tool}; it has been logged${traceId ? ` with trace id ${traceId}` : ''}. Try again later.` };
@@ -65,22 +105,29 @@ function errorBodyOf(error: unknown, tool: string, budget: number, deps: Wrapper
  * with its code; anything else → INTERNAL, logged with the trace id, no
  * internals in the answer. Domain handlers cannot bypass it.
  */
-export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknown) => Promise<ToolResult> {
+export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknown, caller: Caller) => Promise<ToolResult> {
   const budget = tool.timeoutMs ?? deps.timeoutMs;
-  return async (args: unknown) => {
+  return async (args: unknown, caller: Caller) => {
+    const { principal } = caller;
+    let onBehalfOf: PartyRef | null = null;
     const started = process.hrtime.bigint();
     const span = trace.getActiveSpan();
+    const audit = deps.audit.begin(tool.name, principal, traceIdOf(span));
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let run: Promise<unknown> | undefined;
     let result: ToolResult;
     let errorCode: string | undefined;
     try {
+      onBehalfOf = onBehalfOfFrom(caller.meta);
+      audit.onBehalfOf = onBehalfOf;
       const parsed = tool.input.safeParse(args ?? {});
       if (!parsed.success) {
         const { message, details } = describeIssues(parsed.error);
         throw new ToolError('VALIDATION_ERROR', message, details);
       }
-      const run = tool.handler(parsed.data, { signal: controller.signal, logger: deps.logger });
+      audit.touchArguments(parsed.data);
+      run = tool.handler(parsed.data, { signal: controller.signal, logger: deps.logger, principal, onBehalfOf, transaction: audit.transaction, touch: audit.touch });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TimeoutSignal()), budget);
       });
@@ -98,11 +145,23 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
     } finally {
       if (timer) clearTimeout(timer);
     }
+    // After a TIMEOUT answer the handler may still commit its change, whose own
+    // audit row then records it; the outcome row waits until the handler is done.
+    if (run && errorCode === 'TIMEOUT') void run.then(() => audit.finish('TIMEOUT'), () => audit.finish('TIMEOUT'));
+    else audit.finish(errorCode ?? 'ok');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const status = errorCode ? 'error' : 'success';
     deps.metrics.toolCalls.inc({ tool: tool.name, status });
     deps.metrics.toolDuration.observe({ tool: tool.name }, seconds);
-    deps.logger.info('tool call', { tool: tool.name, status, duration_ms: Math.round(seconds * 1000), ...(errorCode ? { error_code: errorCode } : {}) });
+    deps.logger.info('tool call', {
+      tool: tool.name,
+      status,
+      duration_ms: Math.round(seconds * 1000),
+      sub: principal.sub,
+      client_id: principal.client_id,
+      ...(onBehalfOf ? { on_behalf_of: onBehalfOf.sub } : {}),
+      ...(errorCode ? { error_code: errorCode } : {}),
+    });
     return result;
   };
 }

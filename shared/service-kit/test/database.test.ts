@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { pgTable, text } from 'drizzle-orm/pg-core';
 import { TcpProxy, createTestDatabase, dropTestDatabases, testPgUrl } from '@fedmcp/testing';
-import { Database, countRows, isUniqueViolation, likePattern, openDatabase } from '../src';
+import { Database, RECONNECT_BACKOFF_MAX_S, countRows, isDatabaseUnreachable, isUniqueViolation, likePattern, openDatabase, reconnectBackoff } from '../src';
 
 const widgets = pgTable('widgets', { id: text('id').primaryKey(), label: text('label').notNull() });
 const schema = { widgets };
@@ -18,9 +18,12 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
   const queries: string[] = [];
   let connections = 0;
   let maxConnections = 0;
+  /** The test database's own URL (not through the proxy). */
+  let serverUrl: string | undefined;
 
   beforeAll(async () => {
     let url = await createTestDatabase('kit');
+    serverUrl = url;
     if (url) {
       proxy = await TcpProxy.forUrl(url).start();
       url = proxy.rewrite(url);
@@ -100,6 +103,16 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
     expect(await match('COTTON')).toEqual(['p1', 'p2']);
   });
 
+  it('reconnectBackoff waits a little longer after each failed connect, never more than RECONNECT_BACKOFF_MAX_S', () => {
+    const longest = Array.from({ length: 40 }, (_, n) => reconnectBackoff(n, () => 1));
+    expect(longest[0]).toBeCloseTo(0.02);
+    for (let n = 1; n < longest.length; n++) expect(longest[n]).toBeGreaterThanOrEqual(longest[n - 1]);
+    expect(Math.max(...longest)).toBe(RECONNECT_BACKOFF_MAX_S);
+    expect(RECONNECT_BACKOFF_MAX_S).toBeLessThanOrEqual(1);
+    // Jitter: between half and all of the step.
+    expect(reconnectBackoff(40, () => 0)).toBe(RECONNECT_BACKOFF_MAX_S / 2);
+  });
+
   // Only a server can go away; embedded PGlite lives inside the process.
   const servers = testPgUrl() ? ['PostgreSQL'] : [];
   for (const server of servers) {
@@ -113,6 +126,50 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
       let ok = false;
       while (!ok && Date.now() < deadline) ok = await database.ping(1000).then(() => true, () => false);
       expect(ok).toBe(true);
+    });
+
+    it(`every pool connection is back as soon as ${server} is, however many connects were refused while it was away`, async () => {
+      // postgres.js counts failed connects pool-wide and waits (0.5..1) x min(3^count / 100, 20) s
+      // before opening a connection again: a few seconds of refused connects under traffic left
+      // connections 10-20 s behind a server that was already back (reconnectBackoff bounds it).
+      const front = await TcpProxy.forUrl(serverUrl!).start();
+      const busy = await openDatabase({ service: 'kit', url: front.rewrite(serverUrl!), embeddedDir: 'memory://', migrationsFolder: path.join(__dirname, 'fixtures', 'drizzle'), schema, poolMax: 10, observer: { query: () => undefined, connections: () => undefined } });
+      const port = front.port;
+      let back: TcpProxy | undefined;
+      try {
+        await front.close(); // nothing listens: every connect is refused, as when the server is down
+        const until = Date.now() + 3000;
+        let failed = 0;
+        while (Date.now() < until) failed += (await Promise.all(Array.from({ length: 10 }, () => busy.ping(500).then(() => 0, () => 1)))).reduce((a, b) => a + b, 0);
+        expect(failed).toBeGreaterThan(0);
+        back = await TcpProxy.forUrl(serverUrl!).start(port);
+        // Ten at once take every connection of the pool.
+        const pings = await Promise.all(Array.from({ length: 10 }, () => busy.ping(2000).then(() => 'ok', (e: Error) => e.message)));
+        expect(pings).toEqual(Array(10).fill('ok'));
+      } finally {
+        await busy.close();
+        await back?.close();
+      }
+    });
+
+    it(`tells a query that failed because ${server} was unreachable (drizzle wraps the driver error) from one that failed on its own`, async () => {
+      proxy!.cut();
+      try {
+        const lost = await database.db.select().from(widgets).then(() => undefined, (error: unknown) => error);
+        expect(lost).toBeDefined();
+        expect(isDatabaseUnreachable(lost)).toBe(true);
+      } finally {
+        proxy!.restore();
+      }
+      const deadline = Date.now() + 10_000;
+      let broken: unknown;
+      while (Date.now() < deadline) {
+        broken = await database.db.execute(sql`select * from no_such_table`).then(() => undefined, (error: unknown) => error);
+        if (!isDatabaseUnreachable(broken)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(broken).toBeDefined();
+      expect(isDatabaseUnreachable(broken)).toBe(false);
     });
   }
 });
