@@ -45,6 +45,38 @@ export async function dropTestDatabases(): Promise<void> {
 }
 
 /**
+ * Drops one database this process created, by its URL (a service's own, when
+ * it stops before the others of the same test file); no-op for other URLs.
+ */
+export async function dropTestDatabase(url: string | undefined): Promise<void> {
+  const admin = testPgUrl();
+  if (!admin || !url) return;
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const index = created.indexOf(name);
+  if (index < 0) return;
+  created.splice(index, 1);
+  const sql = postgres(admin, { max: 1, onnotice: () => undefined });
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** pg_terminate_backend of every connection to `database` (what a database crash does to its clients); returns how many. */
+export async function terminateConnections(database: string): Promise<number> {
+  const admin = testPgUrl();
+  if (!admin) return 0;
+  const sql = postgres(admin, { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
+    return rows.length;
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
  * Environment for a service under test: its own database (PostgreSQL or a
  * throwaway embedded one), Redis when available, an ephemeral port, quiet logs.
  */

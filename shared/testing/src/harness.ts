@@ -1,5 +1,7 @@
 import { connectClient, Generation, TestClient } from './clients';
-import { dropTestDatabases, serviceTestEnv } from './databases';
+import { dropTestDatabase, serviceTestEnv } from './databases';
+import { callAs } from './resource-contract';
+import type { TestIssuer } from './test-issuer';
 
 interface Startable<S> {
   start(): Promise<{ url: string; mcpUrl: string; stop(): Promise<void> }>;
@@ -46,7 +48,43 @@ export async function startInProcess<S extends Startable<S>>(
     stop: async () => {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
       await running.stop();
-      await dropTestDatabases();
+      await dropTestDatabase(env.DATABASE_URL);
+    },
+  };
+}
+
+export interface ProtectedService<S> {
+  service: S;
+  url: string;
+  mcpUrl: string;
+  env: NodeJS.ProcessEnv;
+  /** Calls a tool with a fresh token for `scopes` from the test issuer; returns structuredContent. */
+  callAs<T = Record<string, unknown>>(scopes: string[], tool: string, args?: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one service in this test process behind `issuer` (AUTH_ISSUER set):
+ * its own fresh database and an ephemeral port. One per test file.
+ */
+export async function startProtectedInProcess<S extends Startable<S>>(
+  name: string,
+  create: (env: NodeJS.ProcessEnv) => Promise<S>,
+  issuer: TestIssuer,
+  extraEnv: Record<string, string> = {},
+): Promise<ProtectedService<S>> {
+  const env = await serviceTestEnv(name, { AUTH_ISSUER: issuer.issuer, ...extraEnv });
+  const service = await create(env);
+  const running = await service.start();
+  return {
+    service,
+    url: running.url,
+    mcpUrl: running.mcpUrl,
+    env,
+    callAs: (scopes, tool, args = {}) => callAs(running.mcpUrl, issuer, scopes, tool, args),
+    stop: async () => {
+      await running.stop();
+      await dropTestDatabase(env.DATABASE_URL);
     },
   };
 }

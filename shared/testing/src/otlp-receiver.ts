@@ -31,30 +31,53 @@ function attrs(list: { key: string; value: OtlpValue }[] = []) {
 /**
  * A minimal OTLP/HTTP (JSON) trace receiver for tests: point services at it
  * with OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL=http/json.
+ * With `keep: false` it accepts any protocol (protobuf too) and only counts
+ * exports and bytes, so a benchmark can export for minutes without keeping spans.
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** Every export request body as received (attributes, events and status included), for grepping. */
+  readonly raw: string[] = [];
+  /** Export requests and body bytes received so far. */
+  readonly received = { exports: 0, bytes: 0 };
   private server?: http.Server;
   endpoint = '';
 
-  async start(): Promise<this> {
+  /** `keep: false` accepts and drops every export (long runs that only need an exporting service). */
+  constructor(private readonly options: { keep?: boolean } = {}) {}
+
+  /**
+   * Listens on an ephemeral loopback port by default; the compose test runs it
+   * as the stack's collector (`{ host: '0.0.0.0', port: 4318 }`).
+   */
+  async start(listen: { host?: string; port?: number } = {}): Promise<this> {
+    const host = listen.host ?? '127.0.0.1';
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
+      const keep = this.options.keep !== false;
+      req.on('data', (c: Buffer) => {
+        this.received.bytes += c.length;
+        if (keep) chunks.push(c);
+      });
       req.on('end', () => {
-        if (req.url?.startsWith('/v1/traces')) {
+        this.received.exports++;
+        if (keep && req.url?.startsWith('/v1/traces')) {
           try {
-            this.ingest(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            const text = Buffer.concat(chunks).toString('utf8');
+            this.raw.push(text);
+            this.ingest(JSON.parse(text));
           } catch {
             res.writeHead(400).end();
             return;
           }
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        // An empty 200 is a full success for both OTLP encodings.
+        if (keep) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        else res.writeHead(200).end();
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+    await new Promise<void>((resolve) => this.server!.listen(listen.port ?? 0, host, resolve));
+    this.endpoint = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(this.server!.address() as { port: number }).port}`;
     return this;
   }
 

@@ -49,13 +49,22 @@ export const repoRoot = path.resolve(__dirname, '..', '..', '..');
  * Starts `services/<name>/dist/main.js` with telemetry preloaded, the given
  * environment and a free port, and waits for /ready.
  */
-export async function spawnService(name: string, env: NodeJS.ProcessEnv, options: { port?: number; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+export interface SpawnOptions {
+  port?: number;
+  readyTimeoutMs?: number;
+  /** Extra node flags, e.g. --cpu-prof or HEAP_PROBE_ARGS. */
+  execArgv?: string[];
+  /** Opens an IPC channel to the child (the heap probe answers on it). */
+  ipc?: boolean;
+}
+
+export async function spawnService(name: string, env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<ServiceProcess> {
   const port = options.port ?? (env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort());
   const entry = path.join(repoRoot, 'services', name, 'dist', 'main.js');
-  const child = spawn(process.execPath, ['--require', '@fedmcp/instrumentation/register', entry], {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), '--require', '@fedmcp/instrumentation/register', entry], {
     cwd: path.join(repoRoot, 'services', name),
     env: { PATH: process.env.PATH, ...env, PORT: String(port), NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   const stderr: string[] = [];
@@ -72,7 +81,7 @@ export async function spawnService(name: string, env: NodeJS.ProcessEnv, options
   void exited.then(() => (alive = false));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForOk(`${url}/ready`, options.readyTimeoutMs ?? 30000, () => alive);
+    await waitForOk(`${url}/ready`, options.readyTimeoutMs ?? 90_000, () => alive);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${name} did not become ready: ${(error as Error).message}\n${stderr.join('')}\n${lines.slice(-20).join('\n')}`);

@@ -37,7 +37,8 @@ export class TcpProxy {
     return u.toString();
   }
 
-  async start(): Promise<this> {
+  /** Listens on `port` (default: any free one; a given one, e.g. to come back where a closed proxy was). */
+  async start(port = 0): Promise<this> {
     this.server = net.createServer((client) => {
       if (!this.open) return client.destroy();
       const upstream = net.connect(this.targetPort, this.targetHost);
@@ -53,7 +54,7 @@ export class TcpProxy {
       this.relay(client, upstream);
       this.relay(upstream, client);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server!.address() as net.AddressInfo).port;
     return this;
   }

@@ -1,0 +1,3 @@
+export * from './verify';
+export * from './files';
+export * from './diff';
