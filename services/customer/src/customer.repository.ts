@@ -1,5 +1,5 @@
 import { eq, ilike, or, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, likePattern, newId, notFound } from '@fedmcp/service-kit';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, likePattern, newId, notFound, Transact } from '@fedmcp/service-kit';
 import { CustomerRow, customers, schema } from './customer.schema';
 
 export type Tier = CustomerRow['tier'];
@@ -53,13 +53,17 @@ export class CustomerRepository {
 
   constructor(private readonly db: AppDatabase<typeof schema>) {}
 
-  async create(input: NewCustomer): Promise<Customer> {
+  /** Writes go through `transact` (the tool's audited transaction). */
+  async create(input: NewCustomer, transact: Transact): Promise<Customer> {
     try {
-      const [row] = await this.db
-        .insert(customers)
-        .values({ id: newId('cus'), name: input.name, email: input.email, phone: input.phone ?? null, tier: input.tier ?? 'free' })
-        .returning();
-      return toCustomer(row);
+      return await transact(async (tx, touch) => {
+        const [row] = await tx
+          .insert(customers)
+          .values({ id: newId('cus'), name: input.name, email: input.email, phone: input.phone ?? null, tier: input.tier ?? 'free' })
+          .returning();
+        touch(row.id);
+        return toCustomer(row);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken(input.email);
       throw error;
@@ -71,15 +75,17 @@ export class CustomerRepository {
     return row ? toCustomer(row) : undefined;
   }
 
-  async update(id: string, changes: Partial<Pick<CustomerRow, 'name' | 'email' | 'phone' | 'tier' | 'status'>>): Promise<Customer> {
+  async update(id: string, changes: Partial<Pick<CustomerRow, 'name' | 'email' | 'phone' | 'tier' | 'status'>>, transact: Transact): Promise<Customer> {
     try {
-      const [row] = await this.db
-        .update(customers)
-        .set({ ...changes, updatedAt: sql`now()` })
-        .where(eq(customers.id, id))
-        .returning();
-      if (!row) throw notFound('customer', id, 'Use search_customers to find valid ids.');
-      return toCustomer(row);
+      return await transact(async (tx) => {
+        const [row] = await tx
+          .update(customers)
+          .set({ ...changes, updatedAt: sql`now()` })
+          .where(eq(customers.id, id))
+          .returning();
+        if (!row) throw notFound('customer', id, 'Use search_customers to find valid ids.');
+        return toCustomer(row);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken(changes.email ?? '');
       throw error;

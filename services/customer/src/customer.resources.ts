@@ -15,6 +15,7 @@ export function registerCustomerResources(ctx: CustomerContext, repo: CustomerRe
       mimeType: 'application/json',
       uri: 'customer://{customer_id}',
       list: async () => (await repo.search({ limit: 50 })).items.map((c) => ({ uri: `customer://${c.customer_id}`, name: c.name })),
+      variables: z.object({ customer_id: customerId }),
       read: async (_uri, { customer_id }) => (await repo.find(customer_id)) ?? undefined,
     }),
   );

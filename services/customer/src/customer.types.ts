@@ -1,12 +1,12 @@
-import { z, idOf, pageInput, pageOf, isoTime } from '@fedmcp/service-kit';
+import { z, idOf, pageInput, pageOf, isoTime, text, searchQuery, emailAddress, phoneNumber } from '@fedmcp/service-kit';
 import { CUSTOMER_STATUSES, CUSTOMER_TIERS } from './customer.schema';
 
 export const customerId = idOf('cus', 'customer');
 export const tier = z.enum(CUSTOMER_TIERS).describe('Plan tier: free, pro or enterprise');
 export const status = z.enum(CUSTOMER_STATUSES).describe('Account status: active, inactive or suspended');
-const name = z.string().trim().min(1, 'must not be empty').max(200).describe('Full name');
-const email = z.email('must be a valid email address such as "ada@example.com"').max(254).describe('Email address (unique, case-insensitive)');
-const phone = z.string().trim().min(3).max(40).regex(/^[+0-9 ()\-.]+$/, 'may contain only digits, spaces and + ( ) - .').describe('Phone number, e.g. "+1 415 555 0100"');
+const name = text({ max: 200 }).describe('Full name');
+const email = emailAddress.describe('Email address (unique, case-insensitive)');
+const phone = phoneNumber.describe('Phone number, e.g. "+1 415 555 0100"');
 
 export const customerOutput = z.object({
   customer_id: z.string(),
@@ -22,7 +22,7 @@ export const customerOutput = z.object({
 export const createCustomerInput = z.strictObject({ name, email, phone: phone.optional(), tier: tier.optional() });
 export const getCustomerInput = z.strictObject({ customer_id: customerId });
 export const searchCustomersInput = z.strictObject({
-  query: z.string().trim().min(1).max(200).optional().describe('Case-insensitive substring of name or email'),
+  query: searchQuery.optional().describe('Case-insensitive substring of name or email'),
   tier: tier.optional(),
   status: status.optional(),
   ...pageInput,

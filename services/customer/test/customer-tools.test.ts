@@ -5,6 +5,7 @@ import { CREATE_CUSTOMER, CUSTOMER_TOOLS, GET_CUSTOMER, SEARCH_CUSTOMERS, UPDATE
 import { ANALYZE_CUSTOMER_CHURN } from '../src/customer.resources';
 import type { Customer } from '../src/customer.repository';
 import { newCustomer, unique } from './fixtures';
+import { LIST_AUDIT_EVENTS } from '@fedmcp/service-kit';
 
 type Service = Awaited<ReturnType<typeof createCustomerService>>;
 type CustomerPage = Page<Customer>;
@@ -94,6 +95,40 @@ describe('create_customer and get_customer', () => {
 
     const malformed = await client.call(GET_CUSTOMER, { customer_id: 'ord_123' });
     expect(malformed.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'customer_id' } });
+  });
+});
+
+describe('hostile text (regression: NUL used to reach PostgreSQL and answer INTERNAL)', () => {
+  it.each([
+    ['a NUL in the name', { name: 'Ada\u0000Lovelace' }, 'name'],
+    ['an escape character in the name', { name: 'Ada\u001B[31m' }, 'name'],
+    ['a lone surrogate in the name', { name: 'Ada \uD800' }, 'name'],
+    ['a NUL in the phone', { phone: '+1 415\u0000' }, 'phone'],
+  ])('create_customer refuses %s with VALIDATION_ERROR naming the field, and stores nothing', async (_what, override, path) => {
+    const email = `nul-${unique()}@example.com`;
+    const result = await client.call(CREATE_CUSTOMER, { name: 'Ada', email, ...override });
+    expect(result.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path } });
+    const page = await client.ok<CustomerPage>(SEARCH_CUSTOMERS, { query: email });
+    expect(page.items).toEqual([]);
+  });
+
+  it('search_customers refuses a NUL in the query with VALIDATION_ERROR on query', async () => {
+    const result = await client.call(SEARCH_CUSTOMERS, { query: 'ada\u0000' });
+    expect(result.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'query' } });
+  });
+
+  it('update_customer refuses a NUL in the name and leaves the customer unchanged', async () => {
+    const customer = await newCustomer(client, { name: 'Unchanged' });
+    const result = await client.call(UPDATE_CUSTOMER, { customer_id: customer.customer_id, name: 'Changed\u0000' });
+    expect(result.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'name' } });
+    expect(await client.ok<Customer>(GET_CUSTOMER, { customer_id: customer.customer_id })).toEqual(customer);
+  });
+
+  it('keeps names from every Unicode plane, RTL overrides and SQL/JSON metacharacters byte for byte', async () => {
+    const name = `Zoë 名前 😀 \u202Eevil\u202C O'Brien"; DROP TABLE customers; -- {"a":[1]} %_\\`;
+    const created = await newCustomer(client, { name });
+    expect(created.name).toBe(name);
+    expect((await client.ok<Customer>(GET_CUSTOMER, { customer_id: created.customer_id })).name).toBe(name);
   });
 });
 
@@ -226,7 +261,7 @@ describe('search_customers', () => {
 describe('tools/list', () => {
   it('lists the four customer tools, each with title, description, schemas and annotations', async () => {
     const tools = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([...CUSTOMER_TOOLS].sort());
+    expect(tools.map((t) => t.name).sort()).toEqual([...CUSTOMER_TOOLS, LIST_AUDIT_EVENTS].sort());
     for (const tool of tools) {
       expect(tool.title).toEqual(expect.any(String));
       expect(tool.description!.length).toBeGreaterThan(40);

@@ -4,6 +4,7 @@ import { createCustomerService } from '../src/customer.service';
 import { CREATE_CUSTOMER, CUSTOMER_TOOLS, GET_CUSTOMER } from '../src/customer.tools';
 import type { Customer } from '../src/customer.repository';
 import { unique } from './fixtures';
+import { LIST_AUDIT_EVENTS } from '@fedmcp/service-kit';
 
 type Service = Awaited<ReturnType<typeof createCustomerService>>;
 
@@ -21,7 +22,7 @@ describe('clients of every protocol generation', () => {
     ['v1', '2025-11-25 (v1 @modelcontextprotocol/sdk client)'],
   ])('a %s client — %s — lists and calls tools', async (generation) => {
     const client = await svc.connect(generation);
-    expect((await client.listTools()).map((t) => t.name).sort()).toEqual([...CUSTOMER_TOOLS].sort());
+    expect((await client.listTools()).map((t) => t.name).sort()).toEqual([...CUSTOMER_TOOLS, LIST_AUDIT_EVENTS].sort());
 
     const created = await client.call<Customer>(CREATE_CUSTOMER, { name: `Gen ${generation}`, email: `gen-${generation}-${unique()}@example.com` });
     expect(created.isError).toBe(false);
@@ -103,6 +104,46 @@ describe('protocol robustness over raw HTTP', () => {
 
   it('answers a JSON-RPC message without a method as an invalid request, 4xx', async () => {
     expectJsonRpcError(await postRaw(svc.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 11 }), { 'mcp-protocol-version': '2025-06-18' }), [400, 500]);
+  });
+
+  it('answers a numeric method with 400 and a JSON-RPC -32600 error (regression: was HTTP 500)', async () => {
+    const body = expectJsonRpcError(await postRaw(svc.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 12, method: 5 }), { 'mcp-protocol-version': '2025-06-18' }), 400, -32600);
+    expect(body.id).toBe(12);
+    expect(body.error.message).toMatch(/method/);
+  });
+
+  it('answers a body declared charset=utf-16 with 415 (regression: was parsed as UTF-8 and answered 200)', async () => {
+    const response = await postRaw(svc.mcpUrl, INIT_2025, { 'content-type': 'application/json; charset=utf-16' });
+    expectJsonRpcError(response, 415);
+    expect(JSON.parse(response.text).error.message).toMatch(/UTF-8/);
+  });
+
+  it('answers non-JSON content types with 415 and a JSON-RPC error', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      expectJsonRpcError(await postRaw(svc.mcpUrl, INIT_2025, { 'content-type': type }), 415);
+    }
+  });
+
+  it('answers invalid UTF-8 bytes with 400 and -32700', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}}')]);
+    const response = await fetch(svc.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: bytes });
+    expectJsonRpcError({ status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() }, 400, -32700);
+  });
+
+  it.each([
+    ['wrong jsonrpc version', { jsonrpc: '1.0', id: 1, method: 'tools/list' }],
+    ['an object id', { jsonrpc: '2.0', id: {}, method: 'tools/list' }],
+    ['a boolean id', { jsonrpc: '2.0', id: true, method: 'tools/list' }],
+    ['array params', { jsonrpc: '2.0', id: 1, method: 'tools/list', params: [1] }],
+    ['string params', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: 'get_customer' }],
+    ['a string _meta', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_customer', _meta: 'x' } }],
+    ['an empty batch', []],
+    ['a batch of numbers', [1, 2]],
+    ['a batch with a numeric method', [{ jsonrpc: '2.0', id: 1, method: 7 }]],
+    ['a bare number', 5],
+    ['null', null],
+  ])('answers a malformed envelope (%s) with a 4xx JSON-RPC error, never 500', async (_what, body) => {
+    expectJsonRpcError(await postRaw(svc.mcpUrl, JSON.stringify(body), { 'mcp-protocol-version': '2025-06-18' }), [400, 500]);
   });
 
   it('answers unknown paths with JSON 404, never HTML', async () => {

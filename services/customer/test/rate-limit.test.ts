@@ -37,7 +37,12 @@ describe('rate limiting (RATE_LIMIT_PER_MINUTE)', () => {
     const body = JSON.parse(limited!.text) as { jsonrpc: string; error: { code: number; message: string } };
     expect(body.jsonrpc).toBe('2.0');
     expect(body.error.message).toContain('RATE_LIMITED');
-    const retryAfter = await fetch(svc.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // Budgets are spent by admitted requests (the caller must be known to pick its budget).
+    const retryAfter = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/list', params: {} }),
+    });
     expect(retryAfter.status).toBe(429);
     expect(Number(retryAfter.headers.get('retry-after'))).toBeGreaterThan(0);
   });
