@@ -1,5 +1,5 @@
 import { and, eq, ilike, or, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, likePattern, newId, notFound } from '@fedmcp/service-kit';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, likePattern, newId, notFound, Transact } from '@fedmcp/service-kit';
 import { ProductRow, products, schema, stockAdjustments } from './product.schema';
 import { MAX_STOCK } from './product.types';
 
@@ -67,10 +67,14 @@ export class ProductRepository {
 
   constructor(private readonly db: AppDatabase<typeof schema>) {}
 
-  async create(input: NewProduct): Promise<Product> {
+  /** Writes go through `transact` (the tool's audited transaction). */
+  async create(input: NewProduct, transact: Transact): Promise<Product> {
     try {
-      const [row] = await this.db.insert(products).values(toRow(input)).returning();
-      return toProduct(row);
+      return await transact(async (tx, touch) => {
+        const [row] = await tx.insert(products).values(toRow(input)).returning();
+        touch(row.id);
+        return toProduct(row);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw conflict(`A product with SKU "${input.sku}" already exists (SKUs are unique, case-insensitive). Use search_products with query "${input.sku}" to find it, or pick another SKU.`, { field: 'sku', sku: input.sku });
@@ -97,8 +101,8 @@ export class ProductRepository {
    * Adds `delta` to stock on hand in one conditional UPDATE, so it cannot
    * drop below what is reserved even while reservations run concurrently.
    */
-  async adjustStock(id: string, delta: number, reason: string): Promise<Product> {
-    return this.db.transaction(async (tx) => {
+  async adjustStock(id: string, delta: number, reason: string, transact: Transact): Promise<Product> {
+    return transact(async (tx, touch) => {
       const [row] = await tx
         .update(products)
         .set({ stockOnHand: sql`${products.stockOnHand} + ${delta}`, updatedAt: sql`now()` })
@@ -115,7 +119,9 @@ export class ProductRepository {
           details,
         );
       }
-      await tx.insert(stockAdjustments).values({ id: newId('adj'), productId: id, delta, reason, stockOnHandAfter: row.stockOnHand });
+      const adjustment = newId('adj');
+      await tx.insert(stockAdjustments).values({ id: adjustment, productId: id, delta, reason, stockOnHandAfter: row.stockOnHand });
+      touch(id, adjustment);
       return toProduct(row);
     });
   }

@@ -1,7 +1,7 @@
 import { defineResource, z } from '@fedmcp/service-kit';
 import { ProductRepository } from './product.repository';
 import { ProductContext } from './product.tools';
-import { productOutput } from './product.types';
+import { productId, productOutput } from './product.types';
 
 /** Resources: `product://{product_id}` (one product as JSON) and `schema://products`. */
 export function registerProductResources(ctx: ProductContext, repo: ProductRepository): void {
@@ -13,6 +13,7 @@ export function registerProductResources(ctx: ProductContext, repo: ProductRepos
       mimeType: 'application/json',
       uri: 'product://{product_id}',
       list: async () => (await repo.search({ limit: 50 })).items.map((p) => ({ uri: `product://${p.product_id}`, name: `${p.name} (${p.sku})` })),
+      variables: z.object({ product_id: productId }),
       read: async (_uri, { product_id }) => (await repo.find(product_id)) ?? undefined,
     }),
   );

@@ -1,4 +1,4 @@
-import { z, idOf, pageInput, pageOf, currency, amountCents } from '@fedmcp/service-kit';
+import { z, idOf, pageInput, pageOf, currency, amountCents, text, freeText, searchQuery } from '@fedmcp/service-kit';
 import { RESERVATION_STATUSES } from './product.schema';
 
 /** Upper bound of stock per product (fits the integer columns with room for adjustments). */
@@ -10,15 +10,11 @@ export const productId = idOf('prd', 'product');
 export const orderId = idOf('ord', 'order');
 export const reservationId = idOf('res', 'reservation');
 
-const sku = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(64)
+const sku = text({ max: 64 })
   .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'may contain only letters, digits and . _ - / (e.g. "KIT-MUG-12OZ-BLK")')
   .describe('Stock-keeping unit, unique (case-insensitive), e.g. "KIT-MUG-12OZ-BLK"');
-const name = z.string().trim().min(1, 'must not be empty').max(200).describe('Product name');
-const description = z.string().trim().max(2000).describe('Free-text product description');
+const name = text({ max: 200 }).describe('Product name');
+const description = freeText({ max: 2000, min: 0 }).describe('Free-text product description');
 const stock = z.number().int('must be a whole number of units').min(0, 'must be 0 or more').max(MAX_STOCK);
 
 export const productOutput = z.object({
@@ -44,7 +40,7 @@ export const createProductInput = z.strictObject({
 });
 export const getProductInput = z.strictObject({ product_id: productId });
 export const searchProductsInput = z.strictObject({
-  query: z.string().trim().min(1).max(200).optional().describe('Case-insensitive substring of name, sku or description'),
+  query: searchQuery.optional().describe('Case-insensitive substring of name, sku or description'),
   in_stock_only: z.boolean().optional().describe('true = only active products with stock_available > 0'),
   ...pageInput,
 });
@@ -57,7 +53,7 @@ export const adjustStockInput = z.strictObject({
     .max(MAX_STOCK)
     .refine((d) => d !== 0, 'must not be 0: positive adds units (restock), negative removes them (shrinkage, damage)')
     .describe('Units to add (positive) or remove (negative); non-zero integer'),
-  reason: z.string().trim().min(1, 'must not be empty').max(500).describe('Why the stock changes, e.g. "restock from supplier PO-1042" or "damaged in warehouse"'),
+  reason: freeText({ max: 500 }).describe('Why the stock changes, e.g. "restock from supplier PO-1042" or "damaged in warehouse"'),
 });
 
 const reservationItem = z.strictObject({
@@ -93,4 +89,10 @@ export const reservationOutput = z.object({
 });
 
 export const productPage = pageOf(productOutput);
+export const listReservationsInput = z.strictObject({
+  order_id: orderId.optional().describe('Only the reservation of this order'),
+  status: z.enum(RESERVATION_STATUSES).optional().describe('Only reservations in this status: held, committed or released'),
+  ...pageInput,
+});
+export const reservationPage = pageOf(reservationOutput);
 export type ReserveItem = z.output<typeof reservationItem>;

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { AppDatabase, ToolError, conflict, newId, notFound, validationError } from '@fedmcp/service-kit';
+import { AppDatabase, CursorCodec, ToolError, Transact, conflict, executeRows, keysetPage, newId, notFound, validationError } from '@fedmcp/service-kit';
 import { ReservationLineRow, ReservationRow, ReservationStatus, products, reservationLines, reservations, schema } from './product.schema';
 import { SEARCH_HINT } from './product.repository';
 import type { ReserveItem } from './product.types';
@@ -21,8 +21,8 @@ export interface ReservationChange {
 }
 
 type Db = AppDatabase<typeof schema>;
-/** The handle inside `db.transaction(…)`: every query of a transaction goes through it (PGlite has one connection). */
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** The handle inside a transaction: every query of a transaction goes through it (PGlite has one connection). */
+type Tx = AppDatabase<typeof schema>;
 
 const RESERVATION_HINT = 'Use the reservation_id returned by reserve_inventory, or call reserve_inventory again with the same order_id to get it.';
 
@@ -41,15 +41,31 @@ async function linesOf(tx: Tx, reservationId: string): Promise<ReservationLineRo
   return tx.select().from(reservationLines).where(eq(reservationLines.reservationId, reservationId)).orderBy(asc(reservationLines.productId));
 }
 
-async function available(tx: Tx, productId: string): Promise<number> {
-  const [row] = await tx.select({ n: sql<number>`${products.stockOnHand} - ${products.stockReserved}` }).from(products).where(eq(products.id, productId));
-  return Math.max(0, Number(row?.n ?? 0));
+/** A requested product as locked for the reservation. */
+interface LockedProduct {
+  id: string;
+  active: boolean;
+  currency: string;
+  priceCents: number;
+  available: number;
+}
+
+/**
+ * Locks every requested product, in one lock order (by product id) for every
+ * transaction so multi-line reservations cannot deadlock, and reads what the
+ * reservation needs: one round trip whatever the number of lines.
+ */
+function lockProducts(tx: Tx, ids: string[]): Promise<LockedProduct[]> {
+  return tx
+    .select({ id: products.id, active: products.active, currency: products.currency, priceCents: products.priceCents, available: sql<number>`${products.stockOnHand} - ${products.stockReserved}` })
+    .from(products)
+    .where(inArray(products.id, ids))
+    .orderBy(asc(products.id))
+    .for('update');
 }
 
 /** Checks every requested product exists, is active and shares one currency (before any stock moves). */
-async function checkProducts(tx: Tx, items: ReserveItem[]): Promise<void> {
-  const ids = items.map((i) => i.product_id);
-  const rows = await tx.select({ id: products.id, active: products.active, currency: products.currency }).from(products).where(inArray(products.id, ids));
+function checkProducts(rows: LockedProduct[], ids: string[]): void {
   const found = new Map(rows.map((r) => [r.id, r]));
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length) {
@@ -68,8 +84,24 @@ async function checkProducts(tx: Tx, items: ReserveItem[]): Promise<void> {
   }
 }
 
+/** `(id, quantity)` rows for a VALUES list. */
+const quantities = (lines: { productId: string; quantity: number }[]) => sql.join(lines.map((l) => sql`(${l.productId}::text, ${l.quantity}::int)`), sql`, `);
+
 export class ReservationRepository {
+  private readonly cursors = new CursorCodec('product:reservations');
+
   constructor(private readonly db: Db) {}
+
+  /** One page of reservations (oldest first), optionally of one order and/or in one status, with their lines. */
+  async list(input: { order_id?: string; status?: ReservationStatus; limit: number; cursor?: string }): Promise<{ items: Reservation[]; next_cursor: string | null }> {
+    const filters = [input.order_id ? eq(reservations.orderId, input.order_id) : undefined, input.status ? eq(reservations.status, input.status) : undefined];
+    const page = await keysetPage(this.db, reservations, filters, input, this.cursors, (row) => row);
+    const ids = page.items.map((r) => r.id);
+    const lines = ids.length ? await this.db.select().from(reservationLines).where(inArray(reservationLines.reservationId, ids)).orderBy(asc(reservationLines.productId)) : [];
+    const byReservation = new Map<string, ReservationLineRow[]>();
+    for (const line of lines) byReservation.set(line.reservationId, [...(byReservation.get(line.reservationId) ?? []), line]);
+    return { items: page.items.map((row) => toReservation(row, byReservation.get(row.id) ?? [])), next_cursor: page.next_cursor };
+  }
 
   /**
    * Holds stock for every item or for none, in one transaction. The
@@ -77,82 +109,99 @@ export class ReservationRepository {
    * repeat of the same order_id, also a concurrent one, gets the existing
    * reservation and holds nothing more.
    */
-  async reserve(orderId: string, items: ReserveItem[]): Promise<ReservationChange> {
-    return this.db.transaction(async (tx) => {
+  async reserve(orderId: string, items: ReserveItem[], transact: Transact): Promise<ReservationChange> {
+    return transact(async (tx, touch) => {
       const id = newId('res');
       const [inserted] = await tx.insert(reservations).values({ id, orderId, status: 'held' }).onConflictDoNothing({ target: reservations.orderId }).returning({ id: reservations.id });
       if (!inserted) {
         const [existing] = await tx.select().from(reservations).where(eq(reservations.orderId, orderId)).limit(1);
+        touch(existing.id);
         return { reservation: toReservation(existing, await linesOf(tx, existing.id)), touched: [] };
       }
 
-      await checkProducts(tx, items);
-      // One lock order (by product id) for every transaction, so multi-line reservations cannot deadlock.
       const sorted = [...items].sort((a, b) => (a.product_id < b.product_id ? -1 : 1));
-      const held: { productId: string; quantity: number; unitPriceCents: number; currency: string }[] = [];
-      const short: { product_id: string; requested: number; available: number }[] = [];
-      for (const item of sorted) {
-        if (short.length) {
-          // Already failing: only report, take no more locks.
-          const n = await available(tx, item.product_id);
-          if (n < item.quantity) short.push({ product_id: item.product_id, requested: item.quantity, available: n });
-          continue;
-        }
-        const [row] = await tx
-          .update(products)
-          .set({ stockReserved: sql`${products.stockReserved} + ${item.quantity}`, updatedAt: sql`now()` })
-          .where(and(eq(products.id, item.product_id), eq(products.active, true), sql`${products.stockOnHand} - ${products.stockReserved} >= ${item.quantity}`))
-          .returning({ priceCents: products.priceCents, currency: products.currency });
-        if (row) held.push({ productId: item.product_id, quantity: item.quantity, unitPriceCents: Number(row.priceCents), currency: row.currency });
-        else short.push({ product_id: item.product_id, requested: item.quantity, available: await available(tx, item.product_id) });
-      }
+      const locked = await lockProducts(tx, sorted.map((i) => i.product_id));
+      checkProducts(locked, sorted.map((i) => i.product_id));
+      const byId = new Map(locked.map((r) => [r.id, r]));
+      // The rows are locked: what they say stays true until commit.
+      const short = sorted
+        .map((item) => ({ product_id: item.product_id, requested: item.quantity, available: Math.max(0, Number(byId.get(item.product_id)!.available)) }))
+        .filter((s) => s.available < s.requested);
       if (short.length) {
-        // Throwing rolls back the whole transaction: the reservation row and every line held so far.
+        // Throwing rolls back the whole transaction, the reservation row included.
         const list = short.map((s) => `${s.product_id} (requested ${s.requested}, available ${s.available})`).join(', ');
         throw new ToolError('INSUFFICIENT_STOCK', `Not enough stock for ${list}. Nothing was reserved. Lower those quantities to at most the available units, or remove the lines, and call again.`, { lines: short });
       }
-
-      await tx.insert(reservationLines).values(held.map((h) => ({ reservationId: id, ...h })));
+      const held = sorted.map((item) => {
+        const row = byId.get(item.product_id)!;
+        return { productId: item.product_id, quantity: item.quantity, unitPriceCents: Number(row.priceCents), currency: row.currency };
+      });
       const total = held.reduce((sum, h) => sum + h.quantity * h.unitPriceCents, 0);
-      const [row] = await tx.update(reservations).set({ totalCents: total, currency: held[0].currency }).where(eq(reservations.id, id)).returning();
-      return { reservation: toReservation(row, await linesOf(tx, id)), touched: held.map((h) => h.productId) };
+      const currency = held[0].currency;
+      const lineValues = sql.join(held.map((h) => sql`(${id}, ${h.productId}, ${h.quantity}::int, ${h.unitPriceCents}::bigint, ${h.currency})`), sql`, `);
+      // Stock held, lines written and the total set in one statement.
+      await executeRows(
+        tx,
+        sql`with held as (
+          update products p set stock_reserved = p.stock_reserved + v.quantity, updated_at = now()
+          from (values ${quantities(held)}) as v(id, quantity) where p.id = v.id
+        ), lines as (
+          insert into reservation_lines (reservation_id, product_id, quantity, unit_price_cents, currency) values ${lineValues}
+        )
+        update reservations set total_cents = ${total}, currency = ${currency} where id = ${id}`,
+      );
+      const reservation: Reservation = {
+        reservation_id: id,
+        order_id: orderId,
+        status: 'held',
+        lines: held.map((h) => ({ product_id: h.productId, quantity: h.quantity, unit_price_cents: h.unitPriceCents, currency: h.currency })),
+        total_cents: total,
+        currency,
+      };
+      touch(id, ...held.map((h) => h.productId));
+      return { reservation, touched: held.map((h) => h.productId) };
     });
   }
 
   /** held → released gives reserved stock back; committed → released puts the units back on hand. Released stays released. */
-  release(id: string): Promise<ReservationChange> {
-    return this.transition(id, 'released');
+  release(id: string, transact: Transact): Promise<ReservationChange> {
+    return this.transition(id, 'released', transact);
   }
 
   /** held → committed takes the units out of on-hand and reserved. Committed stays committed; released → CONFLICT. */
-  commit(id: string): Promise<ReservationChange> {
-    return this.transition(id, 'committed');
+  commit(id: string, transact: Transact): Promise<ReservationChange> {
+    return this.transition(id, 'committed', transact);
   }
 
-  private transition(id: string, target: 'released' | 'committed'): Promise<ReservationChange> {
-    return this.db.transaction(async (tx) => {
+  /** Runs in the transaction `transact` opens (the tool's audited one). */
+  private transition(id: string, target: 'released' | 'committed', transact: Transact): Promise<ReservationChange> {
+    return transact(async (tx, touch) => {
       // The row lock serialises concurrent release/commit calls on one reservation.
       const [row] = await tx.select().from(reservations).where(eq(reservations.id, id)).for('update');
       if (!row) throw notFound('reservation', id, RESERVATION_HINT);
-      const lines = await linesOf(tx, id);
-      if (row.status === target) return { reservation: toReservation(row, lines), touched: [] };
+      if (row.status === target) return { reservation: toReservation(row, await linesOf(tx, id)), touched: [] };
       if (target === 'committed' && row.status === 'released') {
         throw conflict(`Reservation "${id}" was released; its stock is no longer held, so it cannot be committed. Reserve again (with a new order_id) if the order should still go ahead.`, { reservation_id: id, status: row.status });
       }
+      // The lines, with their products locked in the one lock order (by id) every stock change uses.
+      const lines = await tx
+        .select({ reservationId: reservationLines.reservationId, productId: reservationLines.productId, quantity: reservationLines.quantity, unitPriceCents: reservationLines.unitPriceCents, currency: reservationLines.currency })
+        .from(reservationLines)
+        .innerJoin(products, eq(products.id, reservationLines.productId))
+        .where(eq(reservationLines.reservationId, id))
+        .orderBy(asc(reservationLines.productId))
+        .for('update', { of: products });
       const change =
         target === 'committed'
-          ? (q: number) => ({ stockOnHand: sql`${products.stockOnHand} - ${q}`, stockReserved: sql`${products.stockReserved} - ${q}` })
+          ? sql`stock_on_hand = p.stock_on_hand - v.quantity, stock_reserved = p.stock_reserved - v.quantity`
           : row.status === 'held'
-            ? (q: number) => ({ stockReserved: sql`${products.stockReserved} - ${q}` })
-            : (q: number) => ({ stockOnHand: sql`${products.stockOnHand} + ${q}` }); // committed → released: restock
-      for (const line of lines) {
-        await tx
-          .update(products)
-          .set({ ...change(line.quantity), updatedAt: sql`now()` })
-          .where(eq(products.id, line.productId));
-      }
-      const [updated] = await tx.update(reservations).set({ status: target, updatedAt: sql`now()` }).where(eq(reservations.id, id)).returning();
-      return { reservation: toReservation(updated, lines), touched: lines.map((l) => l.productId) };
+            ? sql`stock_reserved = p.stock_reserved - v.quantity`
+            : sql`stock_on_hand = p.stock_on_hand + v.quantity`; // committed → released: restock
+      // Every product's stock and the reservation's status in one statement.
+      const stock = lines.length ? sql`with stock as (update products p set ${change}, updated_at = now() from (values ${quantities(lines)}) as v(id, quantity) where p.id = v.id) ` : sql``;
+      await executeRows(tx, sql`${stock}update reservations set status = ${target}, updated_at = now() where id = ${id}`);
+      touch(...lines.map((l) => l.productId));
+      return { reservation: toReservation({ ...row, status: target }, lines), touched: lines.map((l) => l.productId) };
     });
   }
 }

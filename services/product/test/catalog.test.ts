@@ -3,6 +3,7 @@ import { createProductService } from '../src/product.service';
 import { ADJUST_STOCK, COMMIT_RESERVATION, CREATE_PRODUCT, GET_PRODUCT, PRODUCT_TOOLS, RELEASE_RESERVATION, SEARCH_PRODUCTS } from '../src/product.tools';
 import type { Product } from '../src/product.repository';
 import { getProduct, newProduct, reserve, stockOf, unique } from './helpers';
+import { LIST_AUDIT_EVENTS } from '@fedmcp/service-kit';
 
 let svc: InProcessService<Awaited<ReturnType<typeof createProductService>>>;
 
@@ -73,6 +74,24 @@ describe('create_product and get_product', () => {
     expect(missing.error).toMatchObject({ code: 'NOT_FOUND', details: { id: 'prd_doesnotexist' } });
     const malformed = await svc.client.call(GET_PRODUCT, { product_id: 'cus_123' });
     expect(malformed.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'product_id' } });
+  });
+
+  it.each([
+    ['a NUL in the name', { name: 'Mug\u0000' }, 'name'],
+    ['a NUL in the description', { description: 'Blue\u0000mug' }, 'description'],
+    ['a lone surrogate in the description', { description: 'Blue \uDC00' }, 'description'],
+  ])('refuses %s with VALIDATION_ERROR, not INTERNAL (regression), and stores nothing', async (_what, override, path) => {
+    const sku = `NUL-${unique()}`;
+    const result = await svc.client.call(CREATE_PRODUCT, { sku, name: 'Mug', price_cents: 100, stock: 1, ...override });
+    expect(result.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path } });
+    expect((await svc.client.ok<ProductPage>(SEARCH_PRODUCTS, { query: sku })).items).toEqual([]);
+  });
+
+  it('keeps tabs and line breaks in a description, and refuses a NUL in a search query', async () => {
+    const product = await newProduct(svc.client, { description: 'line 1\n\tline 2\r\nend' });
+    expect((await getProduct(svc.client, product.product_id)).description).toBe('line 1\n\tline 2\r\nend');
+    const search = await svc.client.call(SEARCH_PRODUCTS, { query: 'mug\u0000' });
+    expect(search.error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'query' } });
   });
 });
 
@@ -200,7 +219,7 @@ describe('search_products', () => {
 describe('MCP surface', () => {
   it('lists every tool with title, description, output schema and annotations', async () => {
     const tools = await svc.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([...PRODUCT_TOOLS].sort());
+    expect(tools.map((t) => t.name).sort()).toEqual([...PRODUCT_TOOLS, LIST_AUDIT_EVENTS].sort());
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
       expect(tool.description!.length).toBeGreaterThan(80);

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { startInProcess, InProcessService } from '@fedmcp/testing';
 import { createProductService } from '../src/product.service';
 import { products } from '../src/product.schema';
-import { COMMIT_RESERVATION, RELEASE_RESERVATION, RESERVE_INVENTORY } from '../src/product.tools';
+import { COMMIT_RESERVATION, LIST_RESERVATIONS, RELEASE_RESERVATION, RESERVE_INVENTORY } from '../src/product.tools';
 import type { Reservation } from '../src/reservation.repository';
 import { newProduct, orderId, reserve, stockOf } from './helpers';
 
@@ -113,6 +113,17 @@ describe('reserve_inventory idempotency and concurrency', () => {
     expect(results.filter((r) => r.isError).map((r) => r.error?.code)).toEqual(Array(15).fill('INSUFFICIENT_STOCK'));
     expect(await stockOf(svc.client, product.product_id)).toEqual({ stock_on_hand: 5, stock_reserved: 5, stock_available: 0 });
   });
+
+  it('reserves and commits multi-line orders listing the same products in opposite orders without deadlock', async () => {
+    const a = await newProduct(svc.client, { stock: 100 });
+    const b = await newProduct(svc.client, { stock: 100 });
+    const items = (i: number) => (i % 2 ? [a, b] : [b, a]).map((p) => ({ product_id: p.product_id, quantity: 1 }));
+    const held = await Promise.all(Array.from({ length: 12 }, (_, i) => call(RESERVE_INVENTORY, { order_id: orderId(), items: items(i) })));
+    expect(held.filter((r) => r.isError)).toEqual([]);
+    const committed = await Promise.all(held.map((r) => call(COMMIT_RESERVATION, { reservation_id: r.data.reservation_id })));
+    expect(committed.map((r) => r.data.status)).toEqual(Array(12).fill('committed'));
+    for (const p of [a, b]) expect(await stockOf(svc.client, p.product_id)).toEqual({ stock_on_hand: 88, stock_reserved: 0, stock_available: 88 });
+  });
 });
 
 describe('release_reservation and commit_reservation', () => {
@@ -182,5 +193,31 @@ describe('release_reservation and commit_reservation', () => {
     const again = await reserve(svc.client, [{ product_id: product.product_id, quantity: 2 }], order);
     expect(again).toMatchObject({ reservation_id: first.reservation_id, status: 'released' });
     expect((await stockOf(svc.client, product.product_id)).stock_reserved).toBe(0);
+  });
+});
+
+describe('list_reservations', () => {
+  it('lists reservations with their lines, filtered by order_id and by status, page by page', async () => {
+    const product = await newProduct(svc.client, { stock: 20 });
+    const orders = [orderId(), orderId(), orderId()];
+    const made = [];
+    for (const order of orders) made.push(await reserve(svc.client, [{ product_id: product.product_id, quantity: 2 }], order));
+    await call(COMMIT_RESERVATION, { reservation_id: made[1].reservation_id });
+    await call(RELEASE_RESERVATION, { reservation_id: made[2].reservation_id });
+
+    const one = await svc.client.ok<{ items: Reservation[]; next_cursor: string | null }>(LIST_RESERVATIONS, { order_id: orders[1] });
+    expect(one).toEqual({ items: [{ ...made[1], status: 'committed' }], next_cursor: null });
+
+    const pages = await svc.client.pages<Reservation>(LIST_RESERVATIONS, { status: 'held', limit: 1 });
+    const held = pages.flatMap((p) => p.items);
+    expect(pages.length).toBe(held.length); // one per page
+    expect(held.map((r) => r.reservation_id)).toContain(made[0].reservation_id);
+    expect(held.every((r) => r.status === 'held')).toBe(true);
+    expect(held.map((r) => r.reservation_id)).not.toContain(made[1].reservation_id);
+  });
+
+  it('rejects an unknown status and a foreign cursor with VALIDATION_ERROR', async () => {
+    expect((await call(LIST_RESERVATIONS, { status: 'lost' })).error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'status' } });
+    expect((await call(LIST_RESERVATIONS, { cursor: 'abc.def' })).error).toMatchObject({ code: 'VALIDATION_ERROR', details: { path: 'cursor' } });
   });
 });
