@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ToolError, validationError } from '@fedmcp/service-kit';
+import { ToolError, Transact, validationError } from '@fedmcp/service-kit';
 import { CardProvider, ProviderCallOptions, ProviderUnavailableError, UnknownPaymentMethodError } from './card-provider';
 import { AuthorizationOutcome, PaymentRepository } from './payment.repository';
 import type { AuthorizePaymentInput, Payment } from './payment.types';
@@ -27,7 +27,8 @@ async function callProvider<T>(what: string, call: () => Promise<T>): Promise<T>
 
 /**
  * The payment use cases: the card provider does the money movement, the
- * repository records it (one transaction per step, with the ledger row).
+ * repository records it (one transaction per step, with the ledger row),
+ * opened by `transact` (the calling tool's audited transaction).
  */
 export class PaymentOperations {
   constructor(
@@ -35,24 +36,27 @@ export class PaymentOperations {
     private readonly provider: CardProvider,
   ) {}
 
-  authorize(input: AuthorizePaymentInput, options: ProviderCallOptions = {}): Promise<Payment> {
+  authorize(input: AuthorizePaymentInput, transact: Transact, options: ProviderCallOptions = {}): Promise<Payment> {
     const request = { ...input, request_hash: requestHash(input) };
-    return this.repo.authorizeOnce(request, () =>
-      callProvider<AuthorizationOutcome>('authorize the payment', () =>
-        this.provider.authorize({ amount_cents: input.amount_cents, currency: input.currency, payment_method: input.payment_method, idempotency_key: input.idempotency_key }, options),
-      ),
+    return this.repo.authorizeOnce(
+      request,
+      () =>
+        callProvider<AuthorizationOutcome>('authorize the payment', () =>
+          this.provider.authorize({ amount_cents: input.amount_cents, currency: input.currency, payment_method: input.payment_method, idempotency_key: input.idempotency_key }, options),
+        ),
+      transact,
     );
   }
 
-  capture(paymentId: string, options: ProviderCallOptions = {}): Promise<Payment> {
-    return this.repo.transition(paymentId, 'capture', undefined, (row, d) => callProvider('capture the payment', () => this.provider.capture(row.providerReference!, d.event_amount_cents, options)));
+  capture(paymentId: string, transact: Transact, options: ProviderCallOptions = {}): Promise<Payment> {
+    return this.repo.transition(paymentId, 'capture', undefined, (row, d) => callProvider('capture the payment', () => this.provider.capture(row.providerReference!, d.event_amount_cents, options)), transact);
   }
 
-  void(paymentId: string, options: ProviderCallOptions = {}): Promise<Payment> {
-    return this.repo.transition(paymentId, 'void', undefined, (row) => callProvider('void the payment', () => this.provider.void(row.providerReference!, options)));
+  void(paymentId: string, transact: Transact, options: ProviderCallOptions = {}): Promise<Payment> {
+    return this.repo.transition(paymentId, 'void', undefined, (row) => callProvider('void the payment', () => this.provider.void(row.providerReference!, options)), transact);
   }
 
-  refund(paymentId: string, amountCents?: number, options: ProviderCallOptions = {}): Promise<Payment> {
-    return this.repo.transition(paymentId, 'refund', amountCents, (row, d) => callProvider('refund the payment', () => this.provider.refund(row.providerReference!, d.event_amount_cents, options)));
+  refund(paymentId: string, amountCents: number | undefined, transact: Transact, options: ProviderCallOptions = {}): Promise<Payment> {
+    return this.repo.transition(paymentId, 'refund', amountCents, (row, d) => callProvider('refund the payment', () => this.provider.refund(row.providerReference!, d.event_amount_cents, options)), transact);
   }
 }

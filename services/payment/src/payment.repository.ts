@@ -1,5 +1,5 @@
 import { and, asc, eq, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, newId, notFound, validationError } from '@fedmcp/service-kit';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, newId, notFound, validationError, Transact } from '@fedmcp/service-kit';
 import { PaymentEventRow, PaymentRow, paymentEvents, payments, schema } from './payment.schema';
 import { Decision, PaymentAction, decide } from './payment.state';
 import type { Payment, PaymentEvent, PaymentWithEvents } from './payment.types';
@@ -49,8 +49,6 @@ export interface PaymentFilter {
   cursor?: string;
 }
 
-type Tx = Parameters<Parameters<AppDatabase<typeof schema>['transaction']>[0]>[0];
-
 export class PaymentRepository {
   private readonly cursors = new CursorCodec('payment:list');
 
@@ -79,12 +77,13 @@ export class PaymentRepository {
    * and its first ledger event are written together; concurrent identical
    * requests wait on the lock and then find the payment. If `authorize`
    * throws, nothing is recorded and the key stays free for a retry.
+   * `transact` opens the transaction (the tool's audited one).
    */
-  async authorizeOnce(request: PaymentRequest, authorize: () => Promise<AuthorizationOutcome>): Promise<Payment> {
+  async authorizeOnce(request: PaymentRequest, authorize: () => Promise<AuthorizationOutcome>, transact: Transact): Promise<Payment> {
     const existing = await this.findByKey(this.db, request);
     if (existing) return existing;
     try {
-      return await this.db.transaction(async (tx) => {
+      return await transact(async (tx, touch) => {
         await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payment:${request.idempotency_key}`}, 0))`);
         const raced = await this.findByKey(tx, request);
         if (raced) return raced;
@@ -106,6 +105,7 @@ export class PaymentRepository {
           })
           .returning();
         await tx.insert(paymentEvents).values({ paymentId: row.id, type: outcome.approved ? 'authorize' : 'decline', amountCents: row.amountCents, fromStatus: null, toStatus: row.status });
+        touch(row.id);
         return toPayment(row);
       });
     } catch (error) {
@@ -122,15 +122,17 @@ export class PaymentRepository {
    * (SELECT … FOR UPDATE), so concurrent transitions see each other's result
    * and refunds cannot add up past the captured amount. `effect` (the
    * provider call) runs after the state machine allowed the action and
-   * before anything is written; if it throws, nothing changes.
+   * before anything is written; if it throws, nothing changes. `transact`
+   * opens the transaction (the tool's audited one).
    */
   async transition(
     id: string,
     action: PaymentAction,
     amountCents: number | undefined,
     effect: (row: PaymentRow, decision: Extract<Decision, { kind: 'apply' }>) => Promise<void>,
+    transact: Transact,
   ): Promise<Payment> {
-    return this.db.transaction(async (tx) => {
+    return transact(async (tx) => {
       const [row] = await tx.select().from(payments).where(eq(payments.id, id)).for('update');
       if (!row) throw notFound('payment', id, HINT);
       const decision = decide({ status: row.status, amount_cents: row.amountCents, captured_cents: row.capturedCents, refunded_cents: row.refundedCents }, action, amountCents);
@@ -148,7 +150,7 @@ export class PaymentRepository {
     });
   }
 
-  private async findByKey(db: AppDatabase<typeof schema> | Tx, request: PaymentRequest): Promise<Payment | undefined> {
+  private async findByKey(db: AppDatabase<typeof schema>, request: PaymentRequest): Promise<Payment | undefined> {
     const [row] = await db.select().from(payments).where(eq(payments.idempotencyKey, request.idempotency_key)).limit(1);
     if (!row) return undefined;
     if (row.requestHash !== request.request_hash) {

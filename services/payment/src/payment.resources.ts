@@ -1,7 +1,7 @@
 import { defineResource, z } from '@fedmcp/service-kit';
 import { PaymentRepository } from './payment.repository';
 import type { PaymentContext } from './payment.tools';
-import { paymentWithEventsOutput } from './payment.types';
+import { paymentId, paymentWithEventsOutput } from './payment.types';
 
 /** Resources: `payment://{payment_id}` (with its ledger) and `schema://payments`. */
 export function registerPaymentResources(ctx: PaymentContext, repo: PaymentRepository): void {
@@ -13,6 +13,7 @@ export function registerPaymentResources(ctx: PaymentContext, repo: PaymentRepos
       mimeType: 'application/json',
       uri: 'payment://{payment_id}',
       list: async () => (await repo.list({ limit: 50 })).items.map((p) => ({ uri: `payment://${p.payment_id}`, name: `${p.payment_id} (${p.status}, ${p.amount_cents} ${p.currency})` })),
+      variables: z.object({ payment_id: paymentId }),
       read: async (_uri, { payment_id }) => (await repo.find(payment_id)) ?? undefined,
     }),
   );

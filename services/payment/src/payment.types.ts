@@ -1,4 +1,4 @@
-import { z, idOf, amountCents, currency, pageInput, pageOf, isoTime } from '@fedmcp/service-kit';
+import { z, idOf, amountCents, currency, pageInput, pageOf, isoTime, text } from '@fedmcp/service-kit';
 import { PAYMENT_EVENT_TYPES, PAYMENT_STATUSES } from './payment.state';
 import { TEST_PAYMENT_METHOD_NAMES } from './card-provider';
 
@@ -40,16 +40,8 @@ export const authorizePaymentInput = z.strictObject({
   customer_id: customerId,
   amount_cents: positiveCents.describe('Amount to authorize, in minor units (e.g. 1999 for $19.99)'),
   currency: currency.default('USD'),
-  payment_method: z
-    .string()
-    .min(1, 'payment_method is required')
-    .max(100)
-    .describe(`Payment method token. Test cards: ${TEST_PAYMENT_METHOD_NAMES.join(', ')}`),
-  idempotency_key: z
-    .string()
-    .min(1, 'idempotency_key must not be empty')
-    .max(200, 'idempotency_key must be at most 200 characters')
-    .describe('Your key for this authorization (e.g. the order id); retries with the same key and request return the same payment'),
+  payment_method: text({ max: 100, trim: false, emptyMessage: 'payment_method is required' }).describe(`Payment method token. Test cards: ${TEST_PAYMENT_METHOD_NAMES.join(', ')}`),
+  idempotency_key: text({ max: 200, trim: false, emptyMessage: 'idempotency_key must not be empty' }).describe('Your key for this authorization (e.g. the order id); retries with the same key and request return the same payment'),
 });
 
 export const paymentIdInput = z.strictObject({ payment_id: paymentId });

@@ -3,6 +3,7 @@ import { createPaymentService } from '../src/payment.service';
 import { AUTHORIZE_PAYMENT, CAPTURE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, PAYMENT_TOOLS, REFUND_PAYMENT, VOID_PAYMENT } from '../src/payment.tools';
 import type { Payment } from '../src/payment.types';
 import { authorize, authorizeArgs, getPayment, unique } from './helpers';
+import { LIST_AUDIT_EVENTS } from '@fedmcp/service-kit';
 
 let svc: InProcessService<Awaited<ReturnType<typeof createPaymentService>>>;
 
@@ -64,7 +65,7 @@ describe('list_payments', () => {
 describe('tool catalogue', () => {
   it('describes every tool with a title, an output schema and honest annotations', async () => {
     const tools = await svc.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([...PAYMENT_TOOLS].sort());
+    expect(tools.map((t) => t.name).sort()).toEqual([...PAYMENT_TOOLS, LIST_AUDIT_EVENTS].sort());
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
       expect(tool.description!.length).toBeGreaterThan(80);
