@@ -3,6 +3,9 @@ import { OrderRepository } from './order.repository';
 import { OrderSaga } from './order.saga';
 import { OrderWorkflow } from './order.workflow';
 
+/** Unfinished orders read per query of a sweep. */
+const PAGE = 50;
+
 /**
  * Finishes or compensates orders left mid-saga (a crash, a kill -9) and
  * retries owed compensations: once at start, then every `intervalMs`. An
@@ -11,6 +14,7 @@ import { OrderWorkflow } from './order.workflow';
 export class OrderRecovery {
   private timer?: NodeJS.Timeout;
   private sweeping = false;
+  private stopped = false;
 
   constructor(
     private readonly repo: OrderRepository,
@@ -21,12 +25,14 @@ export class OrderRecovery {
   ) {}
 
   start(): void {
+    this.stopped = false;
     void this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 
@@ -36,13 +42,23 @@ export class OrderRecovery {
     this.sweeping = true;
     let taken = 0;
     try {
-      for (const id of await this.repo.findUnfinished()) {
-        if (!(await this.repo.acquireLease(id, this.options.leaseMs))) continue;
-        taken++;
-        this.logger.info('recovering unfinished order', { order_id: id });
-        const work = this.saga.run(id).finally(() => this.repo.releaseLease(id));
-        this.workflow.track(work);
-        await work.catch(() => undefined);
+      // Page by id through every unfinished order: the first page may hold orders
+      // that stay unfinished (an upstream still down), which must not starve the rest.
+      let after: string | undefined;
+      for (let page = await this.repo.findUnfinished(PAGE); page.length > 0; page = page.length < PAGE ? [] : await this.repo.findUnfinished(PAGE, after)) {
+        for (const id of page) {
+          after = id;
+          if (this.stopped) return taken;
+          if (!(await this.repo.acquireLease(id, this.options.leaseMs))) continue;
+          taken++;
+          this.logger.info('recovering unfinished order', { order_id: id });
+          const work = this.saga
+            .run(id)
+            .then(() => undefined)
+            .finally(() => this.repo.releaseLease(id));
+          this.workflow.track(work);
+          await work.catch(() => undefined);
+        }
       }
     } catch (error) {
       this.logger.warn('recovery sweep failed; will retry', { error: (error as Error).message });

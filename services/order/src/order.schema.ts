@@ -19,6 +19,9 @@ export const orders = pgTable(
     /** Compensation still owed (an upstream was down when the order failed). */
     compensationPending: boolean('compensation_pending').notNull().default(false),
     cancelReason: text('cancel_reason'),
+    /** Who placed the order (the caller's token `sub` and `client_id`); null for orders placed before it was recorded. */
+    placedBySub: text('placed_by_sub'),
+    placedByClientId: text('placed_by_client_id'),
     idempotencyKey: text('idempotency_key').unique(),
     requestHash: text('request_hash').notNull(),
     /** Whoever runs the saga holds the order until then; recovery takes expired ones. */

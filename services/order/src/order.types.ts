@@ -1,4 +1,4 @@
-import { z, idOf, pageInput, pageOf, isoTime } from '@fedmcp/service-kit';
+import { z, idOf, pageInput, pageOf, isoTime, text, freeText } from '@fedmcp/service-kit';
 import { ORDER_STATUSES, STEP_STATUSES } from './order.schema';
 
 export const orderId = idOf('ord', 'order');
@@ -14,13 +14,13 @@ export const createOrderInput = z.strictObject({
     .max(50)
     .refine((items) => new Set(items.map((i) => i.product_id)).size === items.length, 'each product_id may appear only once; add up the quantities instead')
     .describe('Products and quantities'),
-  payment_method: z.string().min(1).max(100).describe('Payment method token, e.g. pm_card_ok (test cards: pm_card_ok, pm_card_declined, pm_card_insufficient_funds, pm_card_provider_down)'),
-  idempotency_key: z.string().min(1).max(200).optional().describe('Send the same key when retrying the same order: it is then placed at most once'),
+  payment_method: text({ max: 100, trim: false }).describe('Payment method token, e.g. pm_card_ok (test cards: pm_card_ok, pm_card_declined, pm_card_insufficient_funds, pm_card_provider_down)'),
+  idempotency_key: text({ max: 200, trim: false }).optional().describe('Send the same key when retrying the same order: it is then placed at most once'),
 });
 
 export const getOrderInput = z.strictObject({ order_id: orderId });
 export const listOrdersInput = z.strictObject({ customer_id: customerId.optional(), status: orderStatus.optional(), ...pageInput });
-export const cancelOrderInput = z.strictObject({ order_id: orderId, reason: z.string().min(1).max(500).optional().describe('Why the order is cancelled') });
+export const cancelOrderInput = z.strictObject({ order_id: orderId, reason: freeText({ max: 500, trim: false }).optional().describe('Why the order is cancelled') });
 
 const line = z.object({
   product_id: z.string(),
@@ -40,6 +40,10 @@ export const orderOutput = z.object({
   reservation_id: z.string().nullable(),
   failure: z.object({ code: z.string(), message: z.string() }).nullable().describe('Why a failed order failed'),
   cancel_reason: z.string().nullable(),
+  placed_by: z
+    .object({ sub: z.string(), client_id: z.string() })
+    .nullable()
+    .describe('Who placed the order: the subject and OAuth client of the caller (anonymous and the client address in open mode)'),
   created_at: isoTime,
   updated_at: isoTime,
 });

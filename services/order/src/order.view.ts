@@ -1,9 +1,16 @@
 import type { OrderRecord } from './order.repository';
 import type { SagaStepRow } from './order.schema';
 import type { OrderOutput } from './order.types';
+import type { PartyRef } from '@fedmcp/service-kit';
+
+/** Who placed the order, as recorded (null for orders from before it was recorded). */
+export function placedBy({ row }: OrderRecord): PartyRef | null {
+  return row.placedBySub !== null && row.placedByClientId !== null ? { sub: row.placedBySub, client_id: row.placedByClientId } : null;
+}
 
 /** The order as tools return it. */
-export function toOrder({ row, lines }: OrderRecord): OrderOutput {
+export function toOrder(record: OrderRecord): OrderOutput {
+  const { row, lines } = record;
   return {
     order_id: row.id,
     status: row.status,
@@ -20,6 +27,7 @@ export function toOrder({ row, lines }: OrderRecord): OrderOutput {
     reservation_id: row.reservationId,
     failure: row.failureCode ? { code: row.failureCode, message: row.failureMessage ?? '' } : null,
     cancel_reason: row.cancelReason,
+    placed_by: placedBy(record),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

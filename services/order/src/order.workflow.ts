@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { conflict, notFound, ToolError } from '@fedmcp/service-kit';
+import { conflict, notFound, PartyRef, ToolError, Transact } from '@fedmcp/service-kit';
 import type { Logger } from '@fedmcp/instrumentation';
 import { OrderRecord, OrderRepository, RequestedItem } from './order.repository';
 import { OrderSaga } from './order.saga';
@@ -47,28 +47,44 @@ export class OrderWorkflow {
     private readonly options: WorkflowOptions,
   ) {}
 
-  async create(request: CreateOrderRequest): Promise<OrderRecord> {
-    const hash = requestHash(request);
-    const { record, created } = await this.repo.createPending({
-      customerId: request.customer_id,
-      paymentMethod: request.payment_method,
-      items: request.items,
-      idempotencyKey: request.idempotency_key,
-      requestHash: hash,
-      leaseMs: this.options.leaseMs,
-    });
+  /**
+   * Creates the order in `transact`'s transaction (the tool's audited one:
+   * the audited change is the order's creation), then runs the saga outside
+   * any transaction: its upstream calls are audited by the services they reach.
+   */
+  async create(request: CreateOrderRequest, placedBy: PartyRef, transact: Transact): Promise<OrderRecord> {
+    // The answer is due within the tool's budget counted from the call, not from the order's creation.
     const deadline = Date.now() + this.options.answerWithinMs;
-    if (!created) {
-      if (record.row.requestHash !== hash) {
-        throw conflict(`idempotency_key "${request.idempotency_key}" was already used for a different order (${record.row.id}). Use a new key for a new order, or repeat the original request exactly.`, { order_id: record.row.id });
-      }
-      return this.settled(record.row.id, deadline);
-    }
+    const { record, created } = await this.repo.createPending(
+      {
+        customerId: request.customer_id,
+        paymentMethod: request.payment_method,
+        items: request.items,
+        idempotencyKey: request.idempotency_key,
+        requestHash: requestHash(request),
+        leaseMs: this.options.leaseMs,
+        placedBy,
+      },
+      transact,
+    );
+    if (!created) return this.settled(record.row.id, deadline);
     const id = record.row.id;
-    const work = this.track(this.saga.run(id).finally(() => this.repo.releaseLease(id)));
+    let final: OrderRecord | undefined;
+    const run = this.saga.run(id, record).then(
+      async (confirmed) => {
+        final = confirmed;
+        // A confirmed order gave its lease back in the saga's last statement.
+        if (!confirmed || confirmed.row.leaseUntil) await this.repo.releaseLease(id);
+      },
+      async (error: unknown) => {
+        await this.repo.releaseLease(id);
+        throw error;
+      },
+    );
+    const work = this.track(run);
     // Answer when the saga ends or the deadline comes, whichever is first; it goes on either way.
     await within(work, Math.max(0, deadline - Date.now()));
-    return (await this.repo.find(id))!;
+    return final ?? (await this.repo.find(id))!;
   }
 
   /** Runs saga work in the background of this process, remembered for shutdown. */
@@ -90,7 +106,8 @@ export class OrderWorkflow {
     }
   }
 
-  async cancel(orderId: string, reason: string | undefined): Promise<OrderRecord> {
+  /** The audited change is the status becoming cancelled, written in `transact`'s transaction. */
+  async cancel(orderId: string, reason: string | undefined, by: PartyRef, transact: Transact): Promise<OrderRecord> {
     const record = await this.repo.find(orderId);
     if (!record) throw notFound('order', orderId, 'Use list_orders to find valid ids.');
     const status = record.row.status;
@@ -101,8 +118,8 @@ export class OrderWorkflow {
       throw conflict(`Order ${orderId} is being changed by another request; try again in a moment.`);
     }
     try {
-      await this.saga.cancel(orderId);
-      await this.repo.update(orderId, { status: 'cancelled', cancelReason: reason ?? null });
+      await this.saga.cancel(orderId, by);
+      await transact((tx) => this.repo.update(orderId, { status: 'cancelled', cancelReason: reason ?? null }, tx));
     } catch (error) {
       if (error instanceof ToolError) throw error;
       const code = (error as { code?: string }).code;

@@ -1,16 +1,20 @@
-import { Platform, dropTestDatabases, startPlatform } from '@fedmcp/testing';
+import { Platform, TestAuthServer, dropTestDatabases, startPlatform, startTestAuthServer } from '@fedmcp/testing';
 import { OrderView, newCustomer, newProduct, paymentsOf, placeOrder, productState } from './fixtures';
 
 jest.setTimeout(60_000);
 
+let auth: TestAuthServer;
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  // Authorization on, as `npm start` runs it: every client and the order service itself use real tokens.
+  auth = await startTestAuthServer();
+  platform = await startPlatform({ auth });
 }, 120_000);
 
 afterAll(async () => {
   await platform?.stop();
+  await auth?.stop();
   await dropTestDatabases();
 });
 

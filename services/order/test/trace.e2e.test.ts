@@ -1,20 +1,25 @@
-import { ancestorsOf, OtlpReceiver, Platform, ReceivedSpan, SPAN_KIND, dropTestDatabases, startPlatform } from '@fedmcp/testing';
+import { ancestorsOf, OtlpReceiver, Platform, SPAN_KIND, TestAuthServer, dropTestDatabases, startPlatform, startTestAuthServer } from '@fedmcp/testing';
 import { newCustomer, newProduct, placeOrder } from './fixtures';
 
 jest.setTimeout(90_000);
 
+let auth: TestAuthServer;
 let platform: Platform;
 let receiver: OtlpReceiver;
 
 beforeAll(async () => {
   receiver = await new OtlpReceiver().start();
+  // Authorization on, as `npm start` runs it: the trace crosses servers that check tokens.
+  auth = await startTestAuthServer();
   platform = await startPlatform({
+    auth,
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' },
   });
 }, 120_000);
 
 afterAll(async () => {
   await platform?.stop();
+  await auth?.stop();
   await receiver?.close();
   await dropTestDatabases();
 });
