@@ -71,6 +71,20 @@ export const FLEET: readonly FleetService[] = Object.freeze([
   },
 ] satisfies FleetService[]);
 
+/**
+ * The development authorization server (services/auth): not a domain MCP
+ * server, so not in FLEET; `npm start` runs it first, on AUTH_PORT or 3005.
+ */
+export const AUTH_SERVER = Object.freeze({
+  name: 'auth',
+  port: 3005,
+  packageName: '@fedmcp/auth',
+  packageDir: 'services/auth',
+  entry: 'dist/main.js',
+  /** Environment variable overriding its port for `npm start` and `npm run token`. */
+  portEnv: 'AUTH_PORT',
+});
+
 export const SERVICE_NAMES: readonly ServiceName[] = FLEET.map((s) => s.name);
 
 /** Preload module that starts OpenTelemetry before the app (`node --require <this> dist/main.js`). */
@@ -90,7 +104,7 @@ export function getService(name: string): FleetService {
 }
 
 /** Absolute path of a service's package folder. */
-export function packagePath(svc: FleetService, root: string = repoRoot()): string {
+export function packagePath(svc: Pick<FleetService, 'packageDir'>, root: string = repoRoot()): string {
   return path.join(root, svc.packageDir);
 }
 

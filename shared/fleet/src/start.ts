@@ -1,41 +1,55 @@
 /**
- * `npm start`: runs all four services on this machine, each as its own
- * process on its default port with an embedded database in ./.data (no
- * Docker), the order service pointed at the other three. Prints the MCP URLs
+ * `npm start`: runs the development authorization server and all four
+ * services on this machine, each as its own process on its default port with
+ * an embedded database in ./.data (no Docker), authorization on, the order
+ * service pointed at the other three. Prints the MCP URLs
  * and a Claude configuration, streams the services' logs, stops them on Ctrl+C.
+ * Once the platform is up, a service that dies is restarted (see supervisor.ts)
+ * while the others keep serving.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { FLEET, FleetService, INSTRUMENTATION_REGISTER, packagePath, repoRoot } from './services';
+import { AUTH_SERVER, FLEET, FleetService, INSTRUMENTATION_REGISTER, packagePath, repoRoot } from './services';
 import { claudeInstructions } from './claude-config';
+import { Supervisor } from './supervisor';
+import { authInstructions, authServerEnv, planAuth, serviceAuthEnv } from './auth-wiring';
+
+/** What start launches: the four servers and the development authorization server. */
+type Launchable = Pick<FleetService, 'port' | 'packageDir' | 'entry'> & { name: string };
+
+/** Dev authorization server or AUTH_ISSUER of your own (see auth-wiring). */
+const auth = planAuth(process.env);
 
 interface Running {
-  svc: FleetService;
+  svc: Launchable;
   child: ChildProcess;
   exited: Promise<number | null>;
 }
 
-const READY_TIMEOUT_MS = 60_000;
+// A first start seeds the demo data; on a slow or busy machine that takes a while.
+const READY_TIMEOUT_MS = 120_000;
 
 /** The port a service gets here: its default, or `<NAME>_PORT` (e.g. CUSTOMER_PORT=4001). */
-function portOf(svc: FleetService): number {
+function portOf(svc: Launchable): number {
   const override = process.env[`${svc.name.toUpperCase()}_PORT`];
   return override ? Number(override) : svc.port;
 }
 
-const baseUrl = (svc: FleetService) => `http://127.0.0.1:${portOf(svc)}`;
+const baseUrl = (svc: Launchable) => `http://127.0.0.1:${portOf(svc)}`;
 const mcpUrl = (svc: FleetService) => `${baseUrl(svc)}/mcp`;
 
-function serviceEnv(svc: FleetService): NodeJS.ProcessEnv {
+function serviceEnv(svc: Launchable): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(portOf(svc)), DATA_DIR: process.env.DATA_DIR ?? path.join(repoRoot(), '.data') };
+  if (svc.name === AUTH_SERVER.name) return authServerEnv(auth, env);
+  Object.assign(env, serviceAuthEnv(svc.name, auth));
   if (svc.name === 'order') {
     for (const other of FLEET) if (other.mcpUrlEnv) env[other.mcpUrlEnv] ??= mcpUrl(other);
   }
   return env;
 }
 
-function launch(svc: FleetService): Running {
+function launch(svc: Launchable): ChildProcess {
   const child = spawn(process.execPath, ['--require', INSTRUMENTATION_REGISTER, svc.entry], {
     cwd: packagePath(svc),
     env: serviceEnv(svc),
@@ -45,7 +59,14 @@ function launch(svc: FleetService): Running {
   for (const stream of [child.stdout!, child.stderr!]) {
     readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}${line}\n`));
   }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return child;
+}
+
+function running(svc: Launchable, child: ChildProcess): Running {
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
   return { svc, child, exited };
 }
 
@@ -66,36 +87,30 @@ async function waitReady(run: Running): Promise<void> {
   throw new Error(`${run.svc.name} was not ready within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-async function stopAll(runs: Running[]): Promise<void> {
-  for (const run of runs) if (run.child.exitCode === null) run.child.kill('SIGTERM');
-  await Promise.all(runs.map((r) => r.exited));
-}
-
 async function main(): Promise<void> {
   // The order service calls the others: start it last.
   const ordered = [...FLEET.filter((s) => s.name !== 'order'), ...FLEET.filter((s) => s.name === 'order')];
-  const runs: Running[] = [];
+  // The authorization server first (the servers fetch its keys and the order service its tokens
+  // on first use, not at start, so they need not wait for it).
+  const launched: Launchable[] = [...(auth.devServer ? [AUTH_SERVER] : []), ...ordered];
+  const supervisor = new Supervisor(
+    launched.map((svc) => ({ name: svc.name, spawn: () => launch(svc), readyUrl: `${baseUrl(svc)}/ready` })),
+    (line) => process.stderr.write(`[supervisor] ${line}\n`),
+  );
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await stopAll(runs);
+    await supervisor.stop();
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   try {
-    for (const svc of ordered) {
-      const run = launch(svc);
-      runs.push(run);
-      void run.exited.then((code) => {
-        if (!stopping) {
-          process.stderr.write(`${svc.name} stopped unexpectedly (exit ${code}); stopping the platform.\n`);
-          void shutdown(1);
-        }
-      });
-    }
-    await Promise.all(runs.map(waitReady));
+    const first = supervisor.start();
+    // A service that cannot come up the first time stops the start (no restarts yet).
+    await Promise.all(launched.map((svc) => waitReady(running(svc, first.get(svc.name)!))));
+    supervisor.watch();
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     await shutdown(1);
@@ -110,7 +125,9 @@ async function main(): Promise<void> {
     '',
     claudeInstructions(endpoints),
     '',
-    'Check the fleet: npm run status      Stop: Ctrl+C',
+    authInstructions(auth),
+    '',
+    'Check the fleet: npm run status      Stop: Ctrl+C      A service that dies is restarted.',
     '',
   ].join('\n');
   process.stdout.write(banner + '\n');

@@ -22,6 +22,7 @@
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { FLEET, FleetService, SERVICE_NAMES, defaultBaseUrl, getService } from './services';
+import { authorizationFor } from './token';
 
 export type ServiceState = 'up' | 'degraded' | 'down';
 
@@ -121,11 +122,13 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
   });
 }
 
-async function listTools(mcpUrl: string, timeoutMs: number): Promise<number> {
+/** tools/list of one server; behind an authorization server, with a read token for exactly that server (as `npm run reconcile` does). */
+async function listTools(name: string, mcpUrl: string, timeoutMs: number): Promise<number> {
   const client = new Client(CLIENT_INFO, { capabilities: {} });
-  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl));
   try {
     return await withTimeout(timeoutMs, async (signal) => {
+      const headers = await authorizationFor(name, mcpUrl, process.env);
+      const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers } });
       await client.connect(transport, { signal, timeout: timeoutMs });
       const result = await client.listTools(undefined, { signal, timeout: timeoutMs, cacheMode: 'bypass' });
       return result.tools.length;
@@ -148,7 +151,7 @@ export async function checkService(target: StatusTarget, opts: StatusOptions): P
   const [health, ready, tools] = await Promise.all([
     timed(() => getJson(`${base}/health`, opts.timeoutMs)),
     timed(() => getJson(`${base}/ready`, opts.timeoutMs)),
-    timed(() => listTools(`${base}/mcp`, opts.timeoutMs)),
+    timed(() => listTools(target.service, `${base}/mcp`, opts.timeoutMs)),
   ]);
   const latency = Math.round(performance.now() - start);
 

@@ -147,6 +147,28 @@ describe('service image template (infra/docker/service.Dockerfile)', () => {
   });
 });
 
+describe('backup image (infra/docker/backup.Dockerfile)', () => {
+  const text = read('infra/docker/backup.Dockerfile');
+
+  it("runs this repository's backup command with pg_dump of the major version the CronJobs' image tag names", () => {
+    expect(text).toContain('turbo prune "@fedmcp/fleet" --docker');
+    expect(text).toContain('ENTRYPOINT ["node", "shared/fleet/dist/backup/main.js"]');
+    const major = /^ARG PG_MAJOR=(\d+)$/m.exec(text)![1];
+    expect(text).toContain('"postgresql-client-${PG_MAJOR}"');
+    expect(text).toContain('PG_BIN_DIR=/usr/lib/postgresql/${PG_MAJOR}/bin');
+    for (const svc of FLEET) expect(read(`infra/k8s/base/${svc.name}/kustomization.yaml`)).toContain(`- name: fedmcp/backup\n    newTag: "${major}"`);
+    // pg_dump must not be older than the servers (compose runs postgres:${POSTGRES_VERSION}).
+    const server = /^POSTGRES_VERSION=(\d+)/m.exec(read('.env'))?.[1] ?? /postgres:\$\{POSTGRES_VERSION:-(\d+)/.exec(read('docker-compose.yml'))![1];
+    expect(Number(major)).toBeGreaterThanOrEqual(Number(server));
+  });
+
+  it("carries every service's migrations (the manifest names the last applied one) and runs as node", () => {
+    expect(text).toMatch(/for d in services\/\*\/drizzle/);
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toMatch(/^FROM node:\$\{NODE_VERSION\}-slim AS runtime$/m);
+  });
+});
+
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
 const describeK8s = kubectl ? describe : describe.skip;
 
@@ -163,6 +185,8 @@ describeK8s('Kubernetes manifests (kubectl kustomize)', () => {
     for (const k of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'ServiceAccount']) {
       expect({ k, names: kinds(k) }).toEqual({ k, names });
     }
+    expect(kinds('CronJob')).toEqual(names.map((n) => `${n}-backup`).sort());
+    expect(kinds('PersistentVolumeClaim')).toEqual(names.map((n) => `${n}-backups`).sort());
     expect(objs.filter((o) => o.kind !== 'Namespace').every((o) => o.metadata.namespace === 'fedmcp')).toBe(true);
   });
 
@@ -197,6 +221,40 @@ describeK8s('Kubernetes manifests (kubectl kustomize)', () => {
     if (svc.name === 'order') {
       for (const up of FLEET.filter((s) => s.mcpUrlEnv)) expect(cm.data[up.mcpUrlEnv!]).toBe(`http://${up.name}:${up.port}/mcp`);
     }
+  });
+
+  it.each(FLEET.map((s) => [s.name] as const))('base/%s backs its database up with a CronJob to its own volume', (name) => {
+    const objs = render(`infra/k8s/base/${name}`);
+    const cron = objs.find((o) => o.kind === 'CronJob')!;
+    expect(cron.metadata.name).toBe(`${name}-backup`);
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    expect(cron.spec.schedule).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+    const job = cron.spec.jobTemplate.spec;
+    expect(job.activeDeadlineSeconds).toBeGreaterThan(0);
+    const pod = job.template.spec;
+    const c = pod.containers[0];
+    // The backup command of this repository, for this service, against the service's own database Secret.
+    expect(c.image).toBe('fedmcp/backup:17');
+    expect(c.args).toEqual(['backup', name]);
+    const env = Object.fromEntries(c.env.map((e: Obj) => [e.name, e]));
+    expect(env.DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: `${name}-db`, key: 'DATABASE_URL' });
+    expect(Number(env.BACKUP_KEEP_DAYS.value)).toBeGreaterThan(0);
+    expect(Number(env.BACKUP_KEEP_AT_LEAST.value)).toBeGreaterThanOrEqual(1);
+    // Written to the service's PersistentVolumeClaim, mounted at BACKUP_DIR.
+    const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    expect(pvc.metadata.name).toBe(`${name}-backups`);
+    const volume = pod.volumes.find((v: Obj) => v.persistentVolumeClaim);
+    expect(volume.persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
+    expect(c.volumeMounts.find((m: Obj) => m.name === volume.name).mountPath).toBe(env.BACKUP_DIR.value);
+    // Limited, non-root, nothing writable but the volume and /tmp.
+    expect(c.resources.limits.memory).toBeDefined();
+    expect(c.resources.limits.cpu).toBeDefined();
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 1000 });
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    // Its pods are not the service's: the Deployment's selector must not match them.
+    const selector = objs.find((o) => o.kind === 'Deployment')!.spec.selector.matchLabels as Record<string, string>;
+    const labels = job.template.metadata.labels as Record<string, string>;
+    expect(Object.entries(selector).every(([k, v]) => labels[k] === v)).toBe(false);
   });
 });
 
