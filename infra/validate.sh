@@ -59,6 +59,12 @@ if command -v docker > /dev/null && docker compose version > /dev/null 2>&1; the
   ok "docker compose (v2) config -q"
 fi
 
+# The podman test override (test-only stand-ins) merges cleanly with the file.
+docker-compose -f docker-compose.yml -f infra/docker/compose-test/compose.podman-test.yml config -q
+ok "docker-compose config -q with infra/docker/compose-test/compose.podman-test.yml"
+for f in infra/docker/*.sh infra/docker/compose-test/*.sh; do bash -n "$f" || fail "$f: bash syntax"; done
+ok "infra/docker scripts parse (bash -n)"
+
 # ----------------------------------------------------------- prometheus --
 step "Prometheus"
 tmp="$(mktemp -d)"
@@ -109,6 +115,36 @@ done
 if [ "$HAVE_NODE_MODULES" -eq 0 ]; then
   echo "    SKIPPED: Kubernetes schema check (node_modules missing: run npm install first)"
 fi
+# Every service's base backs its own database up: a CronJob (Forbid, limits,
+# non-root) running the backup image for that service with its Secret <svc>-db,
+# writing to its PersistentVolumeClaim <svc>-backups, with a retention.
+for svc in customer order product payment; do
+  python3 - "$tmp/infra_k8s_base_$svc.yaml" "$svc" << 'EOF'
+import sys, yaml
+objs = [o for o in yaml.safe_load_all(open(sys.argv[1])) if o]
+svc = sys.argv[2]
+crons = [o for o in objs if o['kind'] == 'CronJob']
+assert [c['metadata']['name'] for c in crons] == [f'{svc}-backup'], f'{svc}: CronJobs {[c["metadata"]["name"] for c in crons]}'
+spec = crons[0]['spec']
+assert spec.get('concurrencyPolicy') == 'Forbid', f'{svc}-backup: concurrencyPolicy is not Forbid'
+pod = spec['jobTemplate']['spec']['template']['spec']
+c = pod['containers'][0]
+assert c['image'].startswith('fedmcp/backup:'), f'{svc}-backup: image {c["image"]}'
+assert c['args'] == ['backup', svc], f'{svc}-backup: args {c["args"]}'
+env = {e['name']: e for e in c['env']}
+assert env['DATABASE_URL']['valueFrom']['secretKeyRef'] == {'name': f'{svc}-db', 'key': 'DATABASE_URL'}, f'{svc}-backup: DATABASE_URL not from Secret {svc}-db'
+assert int(env['BACKUP_KEEP_DAYS']['value']) > 0, f'{svc}-backup: no retention'
+claims = {v['name']: v['persistentVolumeClaim']['claimName'] for v in pod['volumes'] if 'persistentVolumeClaim' in v}
+assert list(claims.values()) == [f'{svc}-backups'], f'{svc}-backup: volume claims {claims}'
+assert any(o['kind'] == 'PersistentVolumeClaim' and o['metadata']['name'] == f'{svc}-backups' for o in objs), f'{svc}: no PersistentVolumeClaim {svc}-backups'
+mount = {m['name']: m['mountPath'] for m in c['volumeMounts']}
+assert mount[next(iter(claims))] == env['BACKUP_DIR']['value'], f'{svc}-backup: BACKUP_DIR is not the volume'
+assert c['resources']['limits'].get('memory') and c['resources']['limits'].get('cpu'), f'{svc}-backup: no cpu/memory limits'
+assert pod['securityContext'].get('runAsNonRoot') is True, f'{svc}-backup: may run as root'
+assert c['securityContext'].get('allowPrivilegeEscalation') is False and c['securityContext'].get('readOnlyRootFilesystem') is True, f'{svc}-backup: container security context'
+EOF
+done
+ok "each base has its backup CronJob (Forbid, Secret <svc>-db, PVC <svc>-backups, retention, limits, non-root)"
 
 # ------------------------------------------------------------ dockerfiles --
 step "Dockerfile (one template for the four services)"
@@ -143,7 +179,8 @@ python3 - "$tmp/compose.yml" shared/fleet/src/services.ts << 'EOF'
 import os, re, sys, yaml
 compose = yaml.safe_load(open(sys.argv[1]))['services']
 fleet = dict(re.findall(r"name: '([a-z]+)',\s*port: (\d+),", open(sys.argv[2]).read()))
-assert sorted(fleet) == ['customer', 'order', 'payment', 'product'], fleet
+# The four servers and the development authorization server (AUTH_SERVER), all from the template.
+assert sorted(fleet) == ['auth', 'customer', 'order', 'payment', 'product'], fleet
 for svc, port in fleet.items():
     b = compose[svc]['build']
     assert b['dockerfile'] == 'infra/docker/service.Dockerfile', f'{svc}: builds {b["dockerfile"]}'
@@ -157,6 +194,19 @@ grep -qF 'file: infra/docker/service.Dockerfile' .github/workflows/_service.yml 
 grep -qF 'SERVICE=${{ inputs.service }}' .github/workflows/_service.yml || fail "_service.yml does not pass SERVICE"
 grep -qF 'SERVICE_PORT=${{ inputs.port }}' .github/workflows/_service.yml || fail "_service.yml does not pass SERVICE_PORT"
 ok "_service.yml builds the template with SERVICE and SERVICE_PORT"
+
+f="infra/docker/backup.Dockerfile"
+[ -f "$f" ] || fail "$f missing"
+while IFS='|' read -r mode want why; do
+  grep -q"$mode" -- "$want" "$f" || fail "$f: $why"
+done << 'CHECKS'
+F|turbo prune "@fedmcp/fleet" --docker|not pruned to @fedmcp/fleet
+F|"postgresql-client-${PG_MAJOR}"|no PostgreSQL client of PG_MAJOR
+F|for d in services/*/drizzle|migrations of the services not copied (the manifest names the migration level)
+Fx|USER node|not running as the node user
+Fx|ENTRYPOINT ["node", "shared/fleet/dist/backup/main.js"]|does not run the fleet backup command
+CHECKS
+ok "$f (fleet backup command, postgresql-client, migrations, non-root)"
 
 # ------------------------------------------------------------ workflows --
 step "GitHub workflows"

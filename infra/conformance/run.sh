@@ -20,7 +20,9 @@ port=3950
 for service in customer product payment order; do
   port=$((port + 1))
   data="$(mktemp -d)"
-  (cd "$root/services/$service" && PORT=$port DATA_DIR="$data" LOG_LEVEL=warn exec node --require @fedmcp/instrumentation/register dist/main.js) &
+  # Open mode (no AUTH_ISSUER, loopback bind): the suite's generic scenarios do not
+  # obtain OAuth tokens; each service's authorization.test.ts covers the OAuth side.
+  (cd "$root/services/$service" && AUTH_ISSUER= PORT=$port DATA_DIR="$data" LOG_LEVEL=warn exec node --require @fedmcp/instrumentation/register dist/main.js) &
   pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.2; done
   echo "conformance: $service"

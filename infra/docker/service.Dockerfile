@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# The image of every domain MCP server (customer, order, product, payment):
+# The image of every domain MCP server (customer, order, product, payment)
+# and of the development authorization server (auth, port 3005, no database):
 # one template, parameterised by the service. Build from the repository root
 # (the shared packages are part of the build):
 #
@@ -10,7 +11,8 @@
 #     -t fedmcp/customer:$(node -p "require('./services/customer/package.json').version") .
 #
 # Build args:
-#   SERVICE       required: the folder under services/ (workspace @fedmcp/$SERVICE)
+#   SERVICE       required: the folder under services/ (workspace @fedmcp/$SERVICE;
+#                 also auth, the development authorization server, port 3005)
 #   SERVICE_PORT  required: the service's default port (shared/fleet/src/services.ts)
 #   VERSION       image version label (CI: the service's package.json version)
 #   NODE_VERSION, TURBO_VERSION
@@ -21,7 +23,9 @@
 #
 # Stages: prune (turbo keeps only @fedmcp/$SERVICE and the workspaces it uses)
 # -> build (install, compile, drop dev dependencies) -> runtime (node slim,
-# non-root, only package.json + dist + migrations + production node_modules).
+# non-root, only package.json + dist + migrations + production node_modules
+# of the service and the workspaces in its "dependencies";
+# the links npm left to dev-only workspaces, e.g. @fedmcp/testing, are dropped).
 ARG NODE_VERSION=22
 ARG TURBO_VERSION=2.11.11
 
@@ -58,15 +62,29 @@ COPY --from=prune /repo/out/package-lock.json ./package-lock.json
 RUN npm ci || (echo "npm ci rejected the pruned lockfile; using npm install" >&2 && npm install)
 COPY --from=prune /repo/out/full/ ./
 COPY tsconfig.base.json turbo.json ./
+# The runtime workspaces: @fedmcp/$SERVICE and the @fedmcp packages its
+# "dependencies" reach (devDependencies such as @fedmcp/testing stay out).
+RUN node -e ' \
+  const fs = require("fs"), path = require("path"); const dirs = {}; \
+  for (const root of ["shared", "services"]) for (const d of fs.readdirSync(root)) { \
+    const f = path.join(root, d, "package.json"); \
+    if (fs.existsSync(f)) dirs[JSON.parse(fs.readFileSync(f, "utf8")).name] = path.join(root, d); } \
+  const seen = new Set(); \
+  const walk = (n) => { if (seen.has(n) || !dirs[n]) return; seen.add(n); \
+    Object.keys(JSON.parse(fs.readFileSync(path.join(dirs[n], "package.json"), "utf8")).dependencies || {}).forEach(walk); }; \
+  walk("@fedmcp/" + process.argv[1]); \
+  fs.writeFileSync("/tmp/runtime-workspaces", [...seen].map((n) => dirs[n]).join("\n") + "\n");' "${SERVICE}" \
+ && echo "runtime workspaces: $(tr '\n' ' ' < /tmp/runtime-workspaces)"
 RUN npx turbo run build --filter="@fedmcp/${SERVICE}" \
  && npm prune --omit=dev \
  && mkdir -p /prod \
  && cp -a package.json node_modules /prod/ \
- && for pkg in shared/instrumentation shared/service-kit "services/${SERVICE}"; do \
+ && for pkg in $(cat /tmp/runtime-workspaces); do \
       mkdir -p /prod/$pkg && cp -a $pkg/package.json $pkg/dist /prod/$pkg/ \
       && if [ -d $pkg/node_modules ]; then cp -a $pkg/node_modules /prod/$pkg/; fi; \
     done \
- && cp -a "services/${SERVICE}/drizzle" "/prod/services/${SERVICE}/drizzle"
+ && if [ -d "services/${SERVICE}/drizzle" ]; then cp -a "services/${SERVICE}/drizzle" "/prod/services/${SERVICE}/drizzle"; fi \
+ && find /prod/node_modules/@fedmcp -maxdepth 1 -xtype l -print -delete
 
 # ---- runtime ------------------------------------------------------------------
 FROM node:${NODE_VERSION}-slim AS runtime

@@ -480,6 +480,13 @@ function serviceDashboard() {
       }),
     ],
   );
+  g.row('Audit trail and contracts');
+  g.line(
+    8,
+    [8, processPanel('mcp_audit_buffer_rows', { title: 'Audit rows waiting for their batch insert', matchers, unit: 'short' })],
+    [8, processPanel('mcp_audit_events_dropped_total', { title: 'Audit events dropped', description: 'Rows of reads or failed calls lost (buffer full, database away); alert McpAuditEventsDropped.', matchers, rate: true, unit: 'short' })],
+    [8, processPanel('mcp_upstream_contract_violations', { title: 'Upstream contract violations (order service)', description: 'Ways an upstream breaks the order service contract; > 0 pauses new orders. Empty for the others.', matchers, unit: 'short' })],
+  );
   g.row('Node.js process');
   g.line(
     8,
