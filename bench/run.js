@@ -1,105 +1,217 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: starts the platform (four processes; PostgreSQL when
- * TEST_PG_URL is set, else embedded PGlite), drives bounded load at it over
- * real MCP clients, and writes latency/throughput per scenario with the speed
- * targets to bench/results/embedded.json (or postgres.json). Loopback only.
+ * `npm run bench` (full, a few minutes) and `npm run bench -- --short` (CI
+ * smoke, seconds per scenario; checks the bench runs, asserts no speed).
+ *
+ * One run: a bare express endpoint serving the same cached JSON (the
+ * physical baseline), then the four services as separate processes with full
+ * telemetry (OTLP export to an in-process receiver, info logs) and, when the
+ * servers ask for it, authorization (tokens obtained once, as a client does).
+ * Single-service scenarios pin the service to core 1 and this process (the
+ * load generator) to core 0. Reports calls/s, p50/p95/p99, errors, ratio to
+ * bare, CPU ms per call or per order per service (/proc), RSS; writes
+ * bench/results/postgres.json and .md (or embedded.*) and prints the targets as met or not.
+ * PostgreSQL + Redis when they answer (as `npm test`), embedded otherwise;
+ * BENCH_DATABASE=embedded forces the embedded default. BENCH_ONLY=<regex>
+ * runs only matching scenarios; BENCH_CPU_PROF=<dir> writes a .cpuprofile per service;
+ * BENCH_AUTH=off starts no authorization server.
  */
+// `npm run bench -- --soak`: the memory soak (bench/soak.js) instead of the speed run.
+if (process.argv.includes('--soak')) return void require('./soak').run();
+
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
-const { startPlatform, connectClient, dropTestDatabases } = require('@fedmcp/testing');
+const { fork } = require('node:child_process');
+const { startPlatform, startTestAuthServer, dropTestDatabases, OtlpReceiver, PG_URL, REDIS_URL, postgresAnswers, redisAnswers, freePort } = require('@fedmcp/testing');
+const { cpuSeconds, rssMb, pin, canPin, allCores } = require('./lib/proc');
+const { toolCall, fixedLoad, orderLoad, post, round } = require('./lib/load');
+const { tokenFor } = require('./lib/auth');
+const { checkTargets, markdown } = require('./lib/report');
 
-// Targets for this reference machine (2 cores shared by the load generator and
-// all four services): p95 latency at the given concurrency, with no errors.
-const TARGETS = {
-  get_customer_cached: { p95_ms: 50 },
-  search_products: { p95_ms: 80 },
-  create_order: { p95_ms: 800 },
-};
+const SHORT = process.argv.includes('--short') || process.env.BENCH_MODE === 'short';
+const SECONDS = SHORT ? { read: 1, order: 2, warm: 0.5 } : { read: 10, order: 12, warm: 3 };
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const SERVICES = ['customer', 'product', 'payment', 'order'];
+const SPREAD_PRODUCTS = SHORT ? 20 : 100; // at least 20: a 20-line order names 20 distinct products
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const wanted = (name) => !ONLY || ONLY.test(name);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function callTool(mcpUrl, token, tool, args) {
+  const { status, text } = await post(undefined, new URL(mcpUrl), toolCall(tool, args, 1, token));
+  const result = status === 200 ? JSON.parse(text).result : undefined;
+  if (!result || result.isError) throw new Error(`${tool} failed (${status}): ${text.slice(0, 300)}`);
+  return { data: result.structuredContent, text };
 }
 
-/** Runs `total` calls of `call(i)` with `concurrency` workers; returns latency stats. */
-async function scenario(name, total, concurrency, call) {
-  const latencies = [];
-  let errors = 0;
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = process.hrtime.bigint();
-        const ok = await call(i).then((r) => r !== false, () => false);
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  const result = {
-    calls: total,
-    concurrency,
-    errors,
-    throughput_per_s: Math.round((total / seconds) * 10) / 10,
-    p50_ms: Math.round(percentile(latencies, 50) * 10) / 10,
-    p95_ms: Math.round(percentile(latencies, 95) * 10) / 10,
-    p99_ms: Math.round(percentile(latencies, 99) * 10) / 10,
-  };
-  const target = TARGETS[name];
-  if (target) result.target = { ...target, met: result.p95_ms <= target.p95_ms && errors === 0 };
-  console.log(`${name.padEnd(22)} ${JSON.stringify(result)}`);
-  return result;
+/** The bare baseline as its own process, pinned like the service it is compared with. */
+async function startBare(body) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedmcp-bench-')), 'body.json');
+  fs.writeFileSync(file, body);
+  const port = await freePort();
+  const child = fork(path.join(__dirname, 'lib', 'bare-server.js'), [String(port), file], { stdio: 'ignore' });
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', () => reject(new Error('bare server exited')));
+  });
+  return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid, stop: () => child.kill() };
+}
+
+/** CPU seconds of each service now. */
+const cpuNow = (pids) => Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+
+function cpuMsPer(before, after, count) {
+  const per = {};
+  let total = 0;
+  for (const name of Object.keys(before)) {
+    const ms = ((after[name] - before[name]) * 1000) / Math.max(1, count);
+    per[name] = round(ms, 2);
+    total += ms;
+  }
+  return { ...per, total: round(total, 2) };
 }
 
 async function main() {
-  const platform = await startPlatform({ env: { LOG_LEVEL: 'warn' } });
-  try {
-    const { customer, product, order } = platform.clients;
-    const buyer = await customer.call('create_customer', { name: 'Bench Buyer', email: `bench-${Date.now()}@example.com` });
-    const customerId = buyer.data.customer_id;
-    const item = await product.call('create_product', { sku: `BENCH-${Date.now()}`, name: 'Bench widget', price_cents: 199, stock: 1_000_000 });
-    const productId = item.data.product_id;
-    for (let i = 0; i < 50; i++) await product.call('create_product', { sku: `BENCH-${Date.now()}-${i}`, name: `Bench gadget ${i}`, price_cents: 100 + i, stock: 10 });
-    // Several client connections, as several Claude sessions would be.
-    const customerClients = await Promise.all(Array.from({ length: 4 }, () => connectClient(platform.processes.customer.mcpUrl)));
-    const orderClients = await Promise.all(Array.from({ length: 4 }, () => connectClient(platform.processes.order.mcpUrl)));
-    const ok = (r) => !r.isError;
+  const embedded = process.env.BENCH_DATABASE === 'embedded' || !(await postgresAnswers(PG_URL));
+  const redis = !embedded && (await redisAnswers(REDIS_URL));
+  if (embedded) delete process.env.TEST_PG_URL;
+  else process.env.TEST_PG_URL = PG_URL;
+  if (redis) process.env.TEST_REDIS_URL = REDIS_URL;
+  else delete process.env.TEST_REDIS_URL;
+  const database = embedded ? 'embedded' : 'postgresql';
+  const pinned = canPin();
+  console.log(`bench (${SHORT ? 'short' : 'full'}): ${database}, ${redis ? 'redis' : 'in-process cache'}, ${pinned ? 'pinning service to core 1, load to core 0' : 'no CPU pinning (taskset missing or one core)'}`);
 
-    const results = {
-      get_customer_cached: await scenario('get_customer_cached', 2000, 16, (i) => customerClients[i % 4].call('get_customer', { customer_id: customerId }).then(ok)),
-      search_products: await scenario('search_products', 500, 8, () => product.call('search_products', { query: 'gadget', limit: 20 }).then(ok)),
-      create_order: await scenario('create_order', 200, 8, (i) =>
-        orderClients[i % 4].call('create_order', { customer_id: customerId, items: [{ product_id: productId, quantity: 1 }], payment_method: 'pm_card_ok' }).then((r) => !r.isError && r.data.status === 'confirmed'),
-      ),
-    };
-    await Promise.all([...customerClients, ...orderClients].map((c) => c.close()));
-    const report = {
-      at: new Date().toISOString(),
+  const receiver = await new OtlpReceiver({ keep: false }).start();
+  // The development authorization server; servers that enforce tokens send the bench to it (lib/auth.js).
+  const auth = process.env.BENCH_AUTH === 'off' ? undefined : await startTestAuthServer();
+  const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+  let platform;
+  try {
+    platform = await startPlatform({
+      env: { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, RATE_LIMIT_PER_MINUTE: '0' },
+      serviceEnv: auth ? { customer: auth.serviceEnv(), product: auth.serviceEnv(), payment: auth.serviceEnv(), order: auth.orderServiceEnv() } : undefined,
+      // The platform's own clients (unused by the scenarios) need a token too.
+      clientAuth: auth ? (name, url) => ({ token: () => auth.token(url, [`${name}:read`]) }) : undefined,
+      execArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+      readyTimeoutMs: 120_000,
+    });
+  } catch (error) {
+    await auth?.stop();
+    await receiver.close();
+    throw error;
+  }
+  const pids = Object.fromEntries(SERVICES.map((n) => [n, platform.processes[n].child.pid]));
+  const urls = Object.fromEntries(SERVICES.map((n) => [n, platform.processes[n].mcpUrl]));
+  const scenarios = {};
+  const report = { at: new Date().toISOString(), mode: SHORT ? 'short' : 'full', conditions: {}, scenarios, rss_mb: {} };
+  try {
+    const tokens = {};
+    for (const n of SERVICES) tokens[n] = await tokenFor(urls[n]);
+    report.conditions = {
+      database,
+      cache: redis ? 'redis' : 'in-process',
       node: process.version,
-      database: process.env.TEST_PG_URL ? 'postgresql' : 'embedded (PGlite)',
-      cache: process.env.TEST_REDIS_URL ? 'redis' : 'in-process',
-      machine: { cpus: require('node:os').cpus().length },
-      results,
+      cpus: os.cpus().length,
+      pinned,
+      authorization: tokens.order ? 'on (client-credentials tokens)' : 'open mode (servers did not ask for a token)',
+      load_average: os.loadavg().map((l) => round(l, 1)).join(' '),
     };
-    const dir = path.join(__dirname, 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, process.env.TEST_PG_URL ? 'postgres.json' : 'embedded.json');
-    fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
-    console.log(`written to ${path.relative(process.cwd(), file)}`);
-    const missed = Object.entries(results).filter(([, r]) => r.target && !r.target.met).map(([n]) => n);
-    if (missed.length) console.log(`targets missed: ${missed.join(', ')}`);
+
+    // Data: one buyer, a spread catalog and one hot product with ample stock.
+    const stamp = Date.now().toString(36);
+    const buyer = (await callTool(urls.customer, tokens.customer, 'create_customer', { name: 'Bench Buyer', email: `bench-${stamp}@example.com` })).data.customer_id;
+    const product = (i) => callTool(urls.product, tokens.product, 'create_product', { sku: `BENCH-${stamp}-${i}`, name: `Bench item ${i}`, price_cents: 199, stock: 1_000_000 }).then((r) => r.data.product_id);
+    const spread = [];
+    for (let i = 0; i < SPREAD_PRODUCTS; i++) spread.push(await product(i));
+    const hot = await product('hot');
+    report.rss_mb.before = Object.fromEntries(SERVICES.map((n) => [n, rssMb(pids[n])]));
+
+    // Single-service reads: the service alone on core 1, the load on core 0.
+    const readScenario = async (name, service, tool, args, bareRate) => {
+      const request = toolCall(tool, args, 1, tokens[service]);
+      const expected = (await callTool(urls[service], tokens[service], tool, args)).text; // also warms the cache
+      pin(process.pid, '0');
+      pin(pids[service], '1');
+      await fixedLoad({ url: urls[service], request, connections: 32, seconds: SECONDS.warm });
+      const before = cpuSeconds(pids[service]);
+      const r = await fixedLoad({ url: urls[service], request, connections: 32, seconds: SECONDS.read, expectBody: expected });
+      const cpuMs = ((cpuSeconds(pids[service]) - before) * 1000) / Math.max(1, r.calls);
+      scenarios[name] = { clients: 32, ...r, ratio_to_bare: bareRate ? round(r.calls_per_s / bareRate, 2) : undefined, cpu_ms_per_call: { [service]: round(cpuMs, 3) } };
+      console.log(`${name.padEnd(28)} ${JSON.stringify(scenarios[name])}`);
+      return expected;
+    };
+
+    let bareRate;
+    if (wanted('get_product') || wanted('bare')) {
+      const productArgs = { product_id: hot };
+      const body = (await callTool(urls.product, tokens.product, 'get_product', productArgs)).text;
+      const bare = await startBare(body);
+      try {
+        pin(process.pid, '0');
+        pin(bare.pid, '1');
+        const request = toolCall('get_product', productArgs, 1);
+        await fixedLoad({ url: bare.url, request, connections: 32, seconds: SECONDS.warm });
+        const before = cpuSeconds(bare.pid);
+        const r = await fixedLoad({ url: bare.url, request, connections: 32, seconds: SECONDS.read, expectBody: body });
+        scenarios.bare_express = { clients: 32, ...r, ratio_to_bare: 1, cpu_ms_per_call: { bare: round(((cpuSeconds(bare.pid) - before) * 1000) / Math.max(1, r.calls), 3) } };
+        bareRate = r.calls_per_s;
+        console.log(`${'bare_express'.padEnd(28)} ${JSON.stringify(scenarios.bare_express)}`);
+      } finally {
+        bare.stop();
+      }
+      await readScenario('get_product', 'product', 'get_product', productArgs, bareRate);
+    }
+    if (wanted('get_customer')) await readScenario('get_customer', 'customer', 'get_customer', { customer_id: buyer }, bareRate);
+    if (wanted('search_products')) await readScenario('search_products', 'product', 'search_products', { query: 'Bench item 1', limit: 20 }, bareRate);
+
+    // Orders: four services and the load share every core.
+    pin(process.pid, allCores());
+    for (const n of SERVICES) pin(pids[n], allCores());
+    const orderScenario = async (name, clients, productsOf) => {
+      if (!wanted(name)) return;
+      const args = (i) => ({ customer_id: buyer, items: productsOf(i).map((product_id) => ({ product_id, quantity: 1 })), payment_method: 'pm_card_ok' });
+      await orderLoad({ url: urls.order, token: tokens.order, concurrency: clients, seconds: SECONDS.warm, args });
+      const before = cpuNow(pids);
+      const r = await orderLoad({ url: urls.order, token: tokens.order, concurrency: clients, seconds: SECONDS.order, args });
+      await sleep(200); // let trailing saga work and exports land in the CPU count
+      scenarios[name] = { clients, ...r, cpu_ms_per_order: cpuMsPer(before, cpuNow(pids), r.confirmed) };
+      console.log(`${name.padEnd(28)} ${JSON.stringify(scenarios[name])}`);
+    };
+    const lines = (n) => (i) => Array.from({ length: n }, (_, k) => spread[(i * n + k) % spread.length]);
+    await orderScenario('create_order_c1_spread', 1, lines(1));
+    await orderScenario('create_order_c16_spread', 16, lines(1));
+    await orderScenario('create_order_c64_spread', 64, lines(1));
+    await orderScenario('create_order_c16_hot', 16, () => [hot]);
+    await orderScenario('create_order_c64_hot', 64, () => [hot]);
+    await orderScenario('create_order_c16_lines5', 16, lines(5));
+    await orderScenario('create_order_c16_lines20', 16, lines(20));
+
+    report.rss_mb.after = Object.fromEntries(SERVICES.map((n) => [n, rssMb(pids[n])]));
+    report.telemetry = { otlp_exports: receiver.received.exports, otlp_bytes: receiver.received.bytes, log_lines: Object.fromEntries(SERVICES.map((n) => [n, platform.processes[n].lines.length])) };
+    report.targets = checkTargets(report);
   } finally {
     await platform.stop();
+    await auth?.stop();
+    await receiver.close();
     await dropTestDatabases();
   }
+
+  const dir = SHORT ? fs.mkdtempSync(path.join(os.tmpdir(), 'fedmcp-bench-')) : path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = embedded ? 'embedded' : 'postgres';
+  fs.writeFileSync(path.join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, `${base}.md`), markdown(report));
+  console.log('');
+  for (const t of report.targets) console.log(`${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.value} (target ${t.limit})`);
+  console.log(`\nwritten to ${path.relative(process.cwd(), path.join(dir, `${base}.json`))} and .md${SHORT ? ' (short mode: not the recorded results)' : ''}`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
