@@ -20,7 +20,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { HEAP_PROBE_ARGS, OtlpReceiver, connectClient, dataHeap, dropTestDatabases, productionLikeEnv, readHeap, startPlatform, startTestAuthServer, unique } = require('@fedmcp/testing');
+const { HEAP_PROBE_ARGS, OtlpReceiver, connectClient, dataHeap, dropTestDatabases, productionLikeEnv, readHeap, slope, startPlatform, startTestAuthServer, unique } = require('@fedmcp/testing');
 
 const SHORT = process.argv.includes('--short');
 const minutesArg = process.argv.indexOf('--minutes');
@@ -41,17 +41,6 @@ const AUTH = process.env.BENCH_AUTH !== 'off';
 const SCOPES = { customer: ['customer:read'], product: ['product:read'], payment: ['payment:read'], order: ['order:read', 'order:write'] };
 
 const mb = (n) => Math.round((n / 1e6) * 100) / 100;
-
-/** Least-squares slope of y over x. */
-function slope(points) {
-  const n = points.length;
-  if (n < 2) return 0;
-  const mx = points.reduce((s, p) => s + p.x, 0) / n;
-  const my = points.reduce((s, p) => s + p.y, 0) / n;
-  const num = points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0);
-  const den = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
-  return den === 0 ? 0 : num / den;
-}
 
 /** Requests this service has answered (sum of mcp_requests_total), from its /metrics. */
 async function requestsServed(url) {
@@ -127,8 +116,8 @@ async function main() {
     const results = {};
     for (const s of SERVICES) {
       const fitted = samples[s].filter((p) => p.at >= WARMUP_SECONDS);
-      const trend = slope(fitted.map((p) => ({ x: p.requests, y: p.dataHeap })));
-      const wholeHeapTrend = slope(fitted.map((p) => ({ x: p.requests, y: p.heapUsed })));
+      const trend = slope(fitted.map((p) => p.requests), fitted.map((p) => p.dataHeap));
+      const wholeHeapTrend = slope(fitted.map((p) => p.requests), fitted.map((p) => p.heapUsed));
       const served = fitted.length ? fitted[fitted.length - 1].requests - fitted[0].requests : 0;
       const first = fitted[0];
       const last = fitted[fitted.length - 1];

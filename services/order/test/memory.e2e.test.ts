@@ -8,17 +8,18 @@
  *
  * The bound: MAX_BYTES_PER_ORDER = 250 for each process. One order is up to
  * two requests to product and payment and one to customer, plus the saga's
- * writes in the order service. Over one measured half (CALLS/2 = 800 orders)
- * the bound allows 200 KB per process, above the noise of settled heap
- * readings; the issue's 300 B per request leak would keep 300–600 B per order
- * in each server process (240–480 KB per half) and 300 B per upstream call in
- * the order service's clients.
+ * writes in the order service. The CALLS orders run in eight segments with a
+ * settled heap reading of every process after each, and the bytes kept per
+ * order are the slope of a line fitted through them (measureHeapGrowth),
+ * which averages out how a healthy heap's readings wander. The issue's
+ * 300 B per request leak would keep 300–600 B per order in each server
+ * process and 300 B per upstream call in the order service's clients.
  *
  * Authorization is on, as in production: the test's clients hold user-like
  * tokens for the order service, and the order service gets its own
  * client-credentials tokens for each upstream (its token cache is watched too).
  */
-import { HEAP_PROBE_ARGS, OtlpReceiver, Platform, connectClient, describeGrowth, dropTestDatabases, measureHeapGrowth, productionLikeEnv, startPlatform, startTestAuthServer } from '@fedmcp/testing';
+import { LEAK_TEST_ARGS, OtlpReceiver, Platform, connectClient, describeGrowth, dropTestDatabases, measureHeapGrowth, productionLikeEnv, startPlatform, startTestAuthServer } from '@fedmcp/testing';
 import type { TestAuthServer, TestClient } from '@fedmcp/testing';
 import { OrderView, newCustomer, newProduct } from './fixtures';
 
@@ -35,7 +36,7 @@ let clients: TestClient[];
 beforeAll(async () => {
   otlp = await new OtlpReceiver({ keep: false }).start();
   auth = await startTestAuthServer();
-  platform = await startPlatform({ auth, env: productionLikeEnv(otlp), execArgv: [...HEAP_PROBE_ARGS], ipc: true });
+  platform = await startPlatform({ auth, env: productionLikeEnv(otlp), execArgv: [...LEAK_TEST_ARGS], ipc: true });
   const orderUrl = platform.processes.order.mcpUrl;
   clients = await Promise.all(Array.from({ length: 4 }, () => connectClient(orderUrl, 'modern', { token: () => auth.token(orderUrl, ['order:write']) })));
 }, 120_000);
