@@ -1,18 +1,9 @@
 import { OtlpReceiver, Platform, TestClient, connectClient, dropTestDatabases, startPlatform, unique } from '@fedmcp/testing';
 import { LIST_AUDIT_EVENTS } from '@fedmcp/service-kit';
+import type { AuditEvent } from '@fedmcp/service-kit';
 import { newCustomer, newProduct, placeOrder } from './fixtures';
 
 jest.setTimeout(120_000);
-
-interface AuditEvent {
-  event_id: string;
-  tool: string;
-  outcome: string;
-  principal: { sub: string; client_id: string };
-  on_behalf_of: { sub: string; client_id: string } | null;
-  trace_id: string | null;
-  resource_ids: string[];
-}
 
 let platform: Platform;
 let receiver: OtlpReceiver;

@@ -18,6 +18,7 @@ import {
   TestClient,
 } from '@fedmcp/testing';
 import { LIST_AUDIT_EVENTS } from '@fedmcp/service-kit';
+import type { AuditEvent } from '@fedmcp/service-kit';
 import { newCustomer, newProduct, OrderView, placeOrder } from './fixtures';
 
 jest.setTimeout(120_000);
@@ -54,13 +55,6 @@ interface OrderWithParty extends OrderView {
   placed_by: { sub: string; client_id: string } | null;
 }
 
-interface AuditEvent {
-  tool: string;
-  outcome: string;
-  principal: { sub: string; client_id: string };
-  on_behalf_of: { sub: string; client_id: string } | null;
-  resource_ids: string[];
-}
 
 const audienceOf = (token: string) => [jwtClaims(token).aud].flat();
 const clearRecords = () => UPSTREAMS.forEach((name) => (proxies[name].records.length = 0));

@@ -37,12 +37,11 @@ const SETTLED_BYTES = 32 * 1024;
 const MAX_ROUNDS = 12;
 
 /**
- * Collections until the heap stops shrinking. One round is not enough: right
- * after a burst of requests, state that a timer, a finalizer or a weak
- * reference releases (batched audit rows, pooled sockets and servers, cleanup
- * callbacks) is freed only by a later collection, and a single round read
- * ~0.6 MB high after 2000 calls and up to 0.5 MB high at random, far more
- * than the leaks the tests look for.
+ * Collections until the heap stops shrinking, after the timers that release
+ * per-request state have had their turn (batched audit rows, cleanup
+ * callbacks). What took the spread out of the readings was the final
+ * collection in the reading's own turn (see the message handler); this loop
+ * makes sure nothing releasable is still waiting when that reading is taken.
  */
 async function settledGc(): Promise<void> {
   await flushSpans();

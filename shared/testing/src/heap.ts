@@ -145,8 +145,8 @@ export function slope(xs: number[], ys: number[]): number {
  * reading-to-reading noise of a healthy heap (pooled objects, hash tables
  * resizing), where the difference of two readings would carry
  * all of it. The reading right after warm-up is taken and dropped: after a
- * burst longer than a segment the heap reads high (~0.6 MB after 2000
- * calls), which would count as a fall.
+ * burst longer than a segment the heap read high (~0.6 MB after 2000 calls,
+ * seen with V8's default flags), which would count as a fall.
  */
 export async function measureHeapGrowth(options: HeapGrowthOptions): Promise<Record<string, HeapGrowth>> {
   const readAll = () => Promise.all(options.services.map((s) => readHeap(s)));
