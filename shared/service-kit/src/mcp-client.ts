@@ -17,6 +17,14 @@ import { ErrorCode, ToolError, ToolErrorBody } from './errors';
 import { ON_BEHALF_OF_META, PartyRef } from './tools';
 import type { ClientCredentialsTokenSource } from './client-credentials';
 import { installLeakFreeAbortSignalAny } from './abort-signal';
+import { keepAliveFetch } from './http-fetch';
+
+let sharedFetch: typeof fetch | undefined;
+/** One keep-alive connection pool per process for every upstream (see keepAliveFetch). */
+function upstreamFetch(): typeof fetch {
+  sharedFetch ??= keepAliveFetch();
+  return sharedFetch;
+}
 
 /** How the service authenticates to one upstream: its own client-credentials token for that audience. */
 export interface UpstreamAuth {
@@ -79,7 +87,7 @@ function errorBodyOf(result: { structuredContent?: unknown; content?: unknown })
  * One MCP client per upstream server, reused for every call (protocol
  * 2026-07-28: no initialize round trip, any replica answers). Each call gets a
  * CLIENT span with `traceparent` in `params._meta` (the HTTP header is added
- * by the undici instrumentation), a per-attempt timeout, a retry only when the
+ * by the HTTP instrumentation; requests go over keep-alive node:http, see keepAliveFetch), a per-attempt timeout, a retry only when the
  * step is idempotent, and a circuit breaker so a dead upstream fails fast.
  */
 export class McpUpstream {
@@ -111,7 +119,7 @@ export class McpUpstream {
   private connect(): Promise<Client> {
     this.client ??= (async () => {
       const client = new Client({ name: 'order-service', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN_PROTOCOL_VERSION } } });
-      await client.connect(new StreamableHTTPClientTransport(this.url, this.options.auth ? { fetch: this.authorizedFetch(this.options.auth) } : undefined));
+      await client.connect(new StreamableHTTPClientTransport(this.url, { fetch: this.options.auth ? this.authorizedFetch(this.options.auth) : upstreamFetch() }));
       return client;
     })().catch((error) => {
       this.client = undefined; // try again on the next call
@@ -133,7 +141,7 @@ export class McpUpstream {
         const token = await auth.tokens.token(auth.resource, auth.scopes);
         const headers = new Headers(init?.headers);
         headers.set('authorization', `Bearer ${token}`);
-        return { token, response: await fetch(input, { ...init, headers }) };
+        return { token, response: await upstreamFetch()(input, { ...init, headers }) };
       };
       let { token, response } = await send();
       if (response.status === 401) {
@@ -152,7 +160,8 @@ export class McpUpstream {
   /** Pings the upstream's /ready; used as a readiness check. */
   async ready(): Promise<boolean> {
     try {
-      const response = await fetch(new URL('/ready', this.url), { signal: AbortSignal.timeout(1000) });
+      const response = await upstreamFetch()(new URL('/ready', this.url), { signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
       return response.status === 200;
     } catch {
       return false;

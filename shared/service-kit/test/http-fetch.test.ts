@@ -1,0 +1,108 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { keepAliveFetch } from '../src/http-fetch';
+
+describe('keepAliveFetch', () => {
+  let server: http.Server;
+  let base: string;
+  let connections = 0;
+  const seen: { method?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const fetchFn = keepAliveFetch({ maxSockets: 4 });
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        if (req.url === '/json') return void res.writeHead(200, { 'content-type': 'application/json', 'x-answer': '42' }).end(JSON.stringify({ ok: true, echo: Buffer.concat(chunks).toString('utf8') }));
+        if (req.url === '/empty') return void res.writeHead(204).end();
+        if (req.url === '/redirect') return void res.writeHead(307, { location: '/json' }).end();
+        if (req.url === '/slow') return; // never answers
+        if (req.url === '/stream') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write('data: first\n\n'); // the rest never comes until the client goes
+          return;
+        }
+        res.writeHead(404).end('no');
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends method, headers and body, and answers with a real Response', async () => {
+    const response = await fetchFn(`${base}/json`, { method: 'POST', headers: new Headers({ 'content-type': 'application/json', authorization: 'Bearer t' }), body: '{"a":"é"}' });
+    expect(response).toBeInstanceOf(Response);
+    expect(response.status).toBe(200);
+    expect(response.ok).toBe(true);
+    expect(response.headers.get('x-answer')).toBe('42');
+    expect(await response.json()).toEqual({ ok: true, echo: '{"a":"é"}' });
+    const request = seen[seen.length - 1];
+    expect(request.method).toBe('POST');
+    expect(request.headers.authorization).toBe('Bearer t');
+    expect(request.headers['content-length']).toBe(String(Buffer.byteLength('{"a":"é"}')));
+  });
+
+  it('keeps the connection alive between requests', async () => {
+    const before = connections;
+    for (let i = 0; i < 5; i++) expect((await fetchFn(new URL(`${base}/json`), { method: 'POST', body: String(i) })).status).toBe(200);
+    expect(connections - before).toBeLessThanOrEqual(1);
+  });
+
+  it('gives a null body for 204, does not follow redirects, and passes other statuses through', async () => {
+    const empty = await fetchFn(`${base}/empty`);
+    expect(empty.status).toBe(204);
+    expect(empty.body).toBeNull();
+    const redirect = await fetchFn(`${base}/redirect`, { redirect: 'manual' });
+    expect(redirect.status).toBe(307);
+    expect(redirect.headers.get('location')).toBe('/json');
+    const missing = await fetchFn(`${base}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('no');
+  });
+
+  it('rejects with the abort reason when the signal fires, before or during the request', async () => {
+    const already = AbortSignal.abort(new Error('gone before'));
+    await expect(fetchFn(`${base}/json`, { signal: already })).rejects.toThrow('gone before');
+    const controller = new AbortController();
+    const pending = fetchFn(`${base}/slow`, { method: 'POST', body: 'x', signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('gave up')), 50);
+    await expect(pending).rejects.toThrow('gave up');
+    // The pool still works after an aborted request.
+    expect((await fetchFn(`${base}/json`)).status).toBe(200);
+  });
+
+  it('passes an event stream through as it comes', async () => {
+    const controller = new AbortController();
+    const response = await fetchFn(`${base}/stream`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    expect(Buffer.from(value!).toString('utf8')).toBe('data: first\n\n');
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+  });
+
+  it('fails like fetch when nothing listens, and refuses bodies it cannot send', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(fetchFn(`http://127.0.0.1:${port}/`)).rejects.toThrow(TypeError);
+    await expect(fetchFn(`${base}/json`, { method: 'POST', body: new URLSearchParams('a=1') })).rejects.toThrow('string or byte bodies');
+    await expect(fetchFn('ftp://127.0.0.1/x')).rejects.toThrow('cannot fetch ftp:');
+  });
+
+  it('accepts a Request as input', async () => {
+    const response = await fetchFn(new Request(`${base}/json`, { method: 'POST', body: 'from a Request', headers: { 'x-k': 'v' } }));
+    expect(await response.json()).toEqual({ ok: true, echo: 'from a Request' });
+    expect(seen[seen.length - 1].headers['x-k']).toBe('v');
+  });
+});
