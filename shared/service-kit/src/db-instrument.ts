@@ -29,11 +29,17 @@ export function instrumentPostgresJs(sql: Sql, observer: DbObserver, inTransacti
         return (text: string, params?: unknown[], options?: unknown) => {
           const pending = (target.unsafe as (...a: unknown[]) => PromiseLike<unknown>)(text, params, options) as PromiseLike<unknown> & { then: PromiseLike<unknown>['then'] };
           const originalThen = pending.then.bind(pending);
-          // postgres.js runs the query when it is awaited; time it from there.
+          let started = false;
+          let run: Promise<unknown> | undefined;
+          // postgres.js runs the query when it is awaited; time it from there, once. Inside a
+          // transaction postgres.js itself calls the query's `catch` (so `then`) as it starts
+          // it: that inner call goes straight through, or every query there had two spans.
           (pending as { then: unknown }).then = (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) => {
+            if (started) return run ? run.then(onFulfilled, onRejected) : originalThen(onFulfilled, onRejected);
+            started = true;
             const info = spanInfo(text, observer);
             if (!inTransaction) observer.connections(1);
-            const run = withDbSpan(info, () => new Promise((resolve, reject) => originalThen(resolve, reject)), (seconds) => {
+            run = withDbSpan(info, () => new Promise((resolve, reject) => originalThen(resolve, reject)), (seconds) => {
               if (!inTransaction) observer.connections(-1);
               observer.query(info.operation, seconds);
             });

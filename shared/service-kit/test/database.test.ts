@@ -66,13 +66,14 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
     expect(connections).toBe(0);
   });
 
-  it('observes queries inside a transaction and gives the connection back', async () => {
+  it('observes each query inside a transaction once and gives the connection back', async () => {
     queries.length = 0;
     await database.db.transaction(async (tx) => {
       await tx.insert(widgets).values({ id: 'w2', label: 'Second' });
       await tx.select().from(widgets);
     });
-    expect(queries).toEqual(expect.arrayContaining(['INSERT', 'SELECT']));
+    // Once each: postgres.js calls a transaction query's `catch` itself, which once made a second span.
+    expect(queries).toEqual(['INSERT', 'SELECT']);
     expect(connections).toBe(0);
     expect(await countRows(database.db as never, 'widgets')).toBe(2);
   });
