@@ -65,5 +65,11 @@ describe('one trace per order', () => {
     expect(dbSpans.some((s) => ancestorsOf(s, spans).some((a) => a.spanId === reserveServer.spanId))).toBe(true);
     expect(dbSpans.every((s) => typeof s.attributes['db.operation.name'] === 'string')).toBe(true);
     expect(trace.some((s) => s.service === 'order-service' && s.attributes['db.system.name'] === 'postgresql' && s.attributes['db.collection.name'] === 'orders')).toBe(true);
+
+    // get_customer changes nothing: its audit row goes out in a batch shortly after. The batch
+    // holds rows of many calls, so its insert is a trace of its own, never part of this order's.
+    const isBatchInsert = (s: (typeof spans)[number]) => s.service === 'customer-service' && s.name === 'INSERT audit_events' && !s.parentSpanId;
+    const later = await receiver.waitFor((all) => all.some(isBatchInsert), 10_000);
+    expect(later.filter((s) => s.traceId === root.traceId && s.name === 'INSERT audit_events' && s.service === 'customer-service')).toEqual([]);
   });
 });

@@ -6,5 +6,5 @@ export * from './mcp-spans';
 export * from './db-spans';
 export * from './redact';
 export { RedactingSpanProcessor } from './redact-spans';
-export { context, trace, SpanStatusCode } from '@opentelemetry/api';
+export { context, trace, SpanStatusCode, ROOT_CONTEXT } from '@opentelemetry/api';
 export type { Span, Context } from '@opentelemetry/api';

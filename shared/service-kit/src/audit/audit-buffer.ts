@@ -1,4 +1,4 @@
-import type { Logger } from '@fedmcp/instrumentation';
+import { ROOT_CONTEXT, context, type Logger } from '@fedmcp/instrumentation';
 import type { AppDatabase } from '../database';
 import { AuditEventRow, auditEvents } from './audit.schema';
 
@@ -78,10 +78,13 @@ export class AuditBuffer {
 
   private schedule(delay: number): void {
     if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, delay);
+    // A batch belongs to no one call: outside the trace of the call that happened to start the timer.
+    this.timer = context.with(ROOT_CONTEXT, () =>
+      setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, delay),
+    );
     this.timer.unref();
   }
 
