@@ -70,18 +70,19 @@ export class PaymentRepository {
   }
 
   /**
-   * Records at most one payment per idempotency key. An existing payment for
-   * the key is returned (or CONFLICT if it came from a different request)
-   * without calling `authorize`. Otherwise, under a transaction-scoped
-   * advisory lock on the key, `authorize` runs exactly once and the payment
-   * and its first ledger event are written together; concurrent identical
-   * requests wait on the lock and then find the payment. If `authorize`
-   * throws, nothing is recorded and the key stays free for a retry.
-   * `transact` opens the transaction (the tool's audited one).
+   * Records at most one payment per idempotency key. Under a
+   * transaction-scoped advisory lock on the key, an existing payment for the
+   * key is returned (or CONFLICT if it came from a different request)
+   * without calling `authorize`; otherwise `authorize` runs exactly once and
+   * the payment and its first ledger event are written together. Concurrent
+   * identical requests wait on the lock and then find the payment. If
+   * `authorize` throws, nothing is recorded and the key stays free for a
+   * retry. `transact` opens the transaction (the tool's audited one).
+   * There is no lookup before the lock: nearly every call is a new payment,
+   * and the lookup under the lock answers replays as well (one round trip
+   * less per payment).
    */
   async authorizeOnce(request: PaymentRequest, authorize: () => Promise<AuthorizationOutcome>, transact: Transact): Promise<Payment> {
-    const existing = await this.findByKey(this.db, request);
-    if (existing) return existing;
     try {
       return await transact(async (tx, touch) => {
         await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payment:${request.idempotency_key}`}, 0))`);
