@@ -6,7 +6,12 @@ import { Readable } from 'node:stream';
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 export interface KeepAliveFetchOptions {
-  /** Sockets per upstream host at most (default 64). */
+  /**
+   * Sockets per upstream host at most. Default: no limit, as undici's fetch.
+   * A limit queues requests before they are sent, and that wait counts
+   * against the caller's per-attempt timeout: with 64 sockets, create_order
+   * at 64 clients timed out payment calls in the queue and opened the circuit.
+   */
   maxSockets?: number;
 }
 
@@ -38,7 +43,7 @@ function headersOf(raw: string[]): Headers {
  * span, `traceparent` injected).
  */
 export function keepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetch {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, scheduling: 'lifo' as const };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Infinity, scheduling: 'lifo' as const };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
   const send = (url: URL, init?: RequestInit): Promise<Response> => {
