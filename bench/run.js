@@ -7,8 +7,9 @@
  * physical baseline), then the four services as separate processes with full
  * telemetry (OTLP export to an in-process receiver, info logs) and, when the
  * servers ask for it, authorization (tokens obtained once, as a client does).
- * Single-service scenarios pin the service to core 1 and this process (the
- * load generator) to core 0. Reports calls/s, p50/p95/p99, errors, ratio to
+ * The run waits until the services are idle after start-up; single-service
+ * scenarios then pin the service to core 1 and this process (the load
+ * generator) and the other services to core 0. Reports calls/s, p50/p95/p99, errors, ratio to
  * bare, CPU ms per call or per order per service (/proc), RSS; writes
  * bench/results/postgres.json and .md (or embedded.*) and prints the targets as met or not.
  * PostgreSQL + Redis when they answer (as `npm test`), embedded otherwise;
@@ -56,6 +57,31 @@ async function startBare(body) {
     child.once('exit', () => reject(new Error('bare server exited')));
   });
   return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid, stop: () => child.kill() };
+}
+
+/**
+ * Waits until the services are idle (start-up, module loading, the order
+ * service's first contract check): together under 5% of a core over one
+ * second, at most `maxSeconds`. A baseline measured while they still start
+ * shares its core with them. Returns the seconds waited.
+ */
+async function settle(pids, maxSeconds) {
+  const started = Date.now();
+  let before = cpuNow(pids);
+  while (Date.now() - started < maxSeconds * 1000) {
+    await sleep(1000);
+    const now = cpuNow(pids);
+    const busy = Object.keys(now).reduce((sum, n) => sum + now[n] - before[n], 0);
+    if (busy < 0.05) break;
+    before = now;
+  }
+  return round((Date.now() - started) / 1000);
+}
+
+/** Keeps core 1 for the measured process: every other service goes to core 0, with the load generator. */
+function isolate(pids, measured) {
+  pin(process.pid, '0');
+  for (const [name, pid] of Object.entries(pids)) if (name !== measured) pin(pid, '0');
 }
 
 /** CPU seconds of each service now. */
@@ -127,12 +153,13 @@ async function main() {
     for (let i = 0; i < SPREAD_PRODUCTS; i++) spread.push(await product(i));
     const hot = await product('hot');
     report.rss_mb.before = Object.fromEntries(SERVICES.map((n) => [n, rssMb(pids[n])]));
+    report.conditions.settled_after_s = await settle(pids, SHORT ? 5 : 60);
 
     // Single-service reads: the service alone on core 1, the load on core 0.
     const readScenario = async (name, service, tool, args, bareRate) => {
       const request = toolCall(tool, args, 1, tokens[service]);
       const expected = (await callTool(urls[service], tokens[service], tool, args)).text; // also warms the cache
-      pin(process.pid, '0');
+      isolate(pids, service);
       pin(pids[service], '1');
       await fixedLoad({ url: urls[service], request, connections: 32, seconds: SECONDS.warm });
       const before = cpuSeconds(pids[service]);
@@ -149,7 +176,7 @@ async function main() {
       const body = (await callTool(urls.product, tokens.product, 'get_product', productArgs)).text;
       const bare = await startBare(body);
       try {
-        pin(process.pid, '0');
+        isolate(pids, 'bare');
         pin(bare.pid, '1');
         const request = toolCall('get_product', productArgs, 1);
         await fixedLoad({ url: bare.url, request, connections: 32, seconds: SECONDS.warm });
