@@ -10,6 +10,22 @@ import * as path from 'node:path';
 import { repoRoot } from './processes';
 import { PG_URL, REDIS_URL, postgresAnswers, redisAnswers } from './infra';
 
+/** What `jest-summary-reporter.js` writes for one jest run. */
+interface RunSummary {
+  package?: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  failures?: { where: string; test: string; message: string }[];
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
 async function main(): Promise<void> {
   const ci = process.env.CI === 'true';
   const [pg, redis] = await Promise.all([postgresAnswers(PG_URL), redisAnswers(REDIS_URL)]);
@@ -34,18 +50,21 @@ async function main(): Promise<void> {
   else delete env.TEST_REDIS_URL;
 
   const filters = process.argv.slice(2);
-  const result = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--output-logs=full', ...filters], { cwd: repoRoot, env, stdio: 'inherit' });
+  const result = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...filters], { cwd: repoRoot, env, stdio: 'inherit' });
 
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures: string[] = [];
   for (const file of fs.readdirSync(summaryDir)) {
-    const s = JSON.parse(fs.readFileSync(path.join(summaryDir, file), 'utf8')) as { passed: number; failed: number; skipped: number };
+    const s = JSON.parse(fs.readFileSync(path.join(summaryDir, file), 'utf8')) as RunSummary;
     passed += s.passed;
     failed += s.failed;
     skipped += s.skipped;
+    for (const f of s.failures ?? []) failures.push(`${s.package}/${f.where}: ${f.test}\n${indent(f.message)}`);
   }
   fs.rmSync(summaryDir, { recursive: true, force: true });
+  if (failures.length > 0) console.log(`\nfailed:\n${failures.join('\n')}\n`);
   const ok = result.status === 0 && failed === 0;
   console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(ok ? 0 : 1);
