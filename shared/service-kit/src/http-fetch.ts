@@ -13,7 +13,19 @@ export interface KeepAliveFetchOptions {
    * at 64 clients timed out payment calls in the queue and opened the circuit.
    */
   maxSockets?: number;
+  /**
+   * An idle kept-alive socket is closed after this long, or a second before
+   * the server's `Keep-Alive: timeout=N` hint if that is sooner. Default 4 s,
+   * under node's default server keep-alive timeout (5 s). Without it the
+   * agent keeps idle sockets until the server closes them, and a request sent
+   * as the server closes fails with "socket hang up" (node's agent honours
+   * the hint only when a timeout is set). Requests in flight are not timed
+   * out by it: their deadline is the caller's abort signal.
+   */
+  idleSocketTimeoutMs?: number;
 }
+
+const DEFAULT_IDLE_SOCKET_TIMEOUT_MS = 4000;
 
 function bodyOf(body: RequestInit['body']): string | Uint8Array | undefined {
   if (body === undefined || body === null) return undefined;
@@ -43,7 +55,7 @@ function headersOf(raw: string[]): Headers {
  * span, `traceparent` injected).
  */
 export function keepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetch {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Infinity, scheduling: 'lifo' as const };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Infinity, scheduling: 'lifo' as const, timeout: options.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
   const send = (url: URL, init?: RequestInit): Promise<Response> => {

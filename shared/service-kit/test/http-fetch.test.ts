@@ -56,6 +56,59 @@ describe('keepAliveFetch', () => {
     expect(connections - before).toBeLessThanOrEqual(1);
   });
 
+  describe('idle sockets', () => {
+    // Node servers close an idle keep-alive socket after keepAliveTimeout (plus a
+    // second) and announce it in `Keep-Alive: timeout=N`. A request sent on a
+    // socket the server is closing fails ("socket hang up"), so the client must
+    // drop idle sockets first: before the hint, or after its own idle timeout.
+    let idle: http.Server;
+    let url: string;
+    let opened = 0;
+    beforeAll(async () => {
+      idle = http.createServer((req, res) => {
+        const delay = req.url === '/slow' ? 800 : 0;
+        req.resume().on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delay));
+      });
+      idle.on('connection', () => opened++);
+      await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(idle.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      idle.closeAllConnections();
+      await new Promise((resolve) => idle.close(resolve));
+    });
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const post = async (f: typeof fetch, path = '/') => expect((await f(`${url}${path}`, { method: 'POST', body: '{}' })).status).toBe(200);
+
+    it('closes an idle socket a second before the server says it will', async () => {
+      idle.keepAliveTimeout = 2000; // announced as timeout=2: the client keeps it 1 s
+      const f = keepAliveFetch();
+      await post(f);
+      const first = opened;
+      await pause(300);
+      await post(f);
+      expect(opened).toBe(first); // reused while well inside the hint
+      await pause(1500);
+      await post(f);
+      expect(opened).toBe(first + 1); // dropped after 1 s idle, not reused
+    });
+
+    it('closes an idle socket after its own idle timeout when the server gives no hint', async () => {
+      idle.keepAliveTimeout = 0; // no Keep-Alive hint; the server never closes
+      const f = keepAliveFetch({ idleSocketTimeoutMs: 400 });
+      await post(f);
+      const first = opened;
+      await pause(700);
+      await post(f);
+      expect(opened).toBe(first + 1);
+    });
+
+    it('does not time out a request in flight that takes longer than the idle timeout', async () => {
+      idle.keepAliveTimeout = 0;
+      await post(keepAliveFetch({ idleSocketTimeoutMs: 200 }), '/slow');
+    });
+  });
+
   it('gives a null body for 204, does not follow redirects, and passes other statuses through', async () => {
     const empty = await fetchFn(`${base}/empty`);
     expect(empty.status).toBe(204);
