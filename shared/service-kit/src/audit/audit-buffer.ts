@@ -1,26 +1,7 @@
-import { getTableColumns, sql } from 'drizzle-orm';
 import { ROOT_CONTEXT, context, type Logger } from '@fedmcp/instrumentation';
 import type { AppDatabase } from '../database';
-import { AuditEventRow, auditEvents } from './audit.schema';
-
-/** Property name → column name of the audit table (`principalSub` → `principal_sub`). */
-const COLUMN_NAMES = Object.entries(getTableColumns(auditEvents)).map(([key, column]) => [key, column.name] as const);
-
-/**
- * A batch as one JSON parameter, keyed by column name, for
- * `json_populate_recordset`. Building the same insert with drizzle's
- * `values()` (11 parameters a row) was the largest drizzle cost of a cached
- * read: ~6% of the product service's CPU in `get_product` at 32 clients.
- */
-function batchJson(batch: AuditEventRow[]): string {
-  return JSON.stringify(
-    batch.map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const [key, name] of COLUMN_NAMES) out[name] = row[key as keyof AuditEventRow];
-      return out;
-    }),
-  );
-}
+import type { AuditEventRow } from './audit.schema';
+import { insertAuditRows } from './audit-insert';
 
 /** Most rows held in memory waiting for their batch; past it new rows are dropped and counted. */
 export const AUDIT_BUFFER_MAX_ROWS = 10_000;
@@ -113,9 +94,7 @@ export class AuditBuffer {
       const batch = this.rows.slice(0, AUDIT_BATCH_ROWS);
       try {
         // A retried batch whose first attempt committed after all must not fail on its own rows.
-        await this.deps.db.execute(
-          sql`insert into ${auditEvents} select * from json_populate_recordset(null::${auditEvents}, ${batchJson(batch)}::json) on conflict do nothing`,
-        );
+        await insertAuditRows(this.deps.db, batch, { ignoreConflicts: true });
       } catch (error) {
         const code = String((error as { cause?: { code?: unknown }; code?: unknown }).cause?.code ?? (error as { code?: unknown }).code ?? '');
         if (/^2[23]/.test(code)) {

@@ -1,6 +1,7 @@
 import { newId } from '../ids';
 import type { AppDatabase } from '../database';
-import { AuditEventRow, auditEvents } from './audit.schema';
+import type { AuditEventRow } from './audit.schema';
+import { insertAuditRows } from './audit-insert';
 import type { AuditBuffer } from './audit-buffer';
 
 /** Who made a call: the token's subject and client (open mode: `anonymous` and the client address). */
@@ -84,7 +85,7 @@ export class AuditedCall {
     try {
       const result = await this.db.transaction(async (tx) => {
         const value = await work(tx, this.touch);
-        await tx.insert(auditEvents).values(this.row('ok'));
+        await insertAuditRows(tx, [this.row('ok')]);
         return value;
       });
       this.committed = true;
