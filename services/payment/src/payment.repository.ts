@@ -89,23 +89,27 @@ export class PaymentRepository {
         const raced = await this.findByKey(tx, request);
         if (raced) return raced;
         const outcome = await authorize();
-        const [row] = await tx
-          .insert(payments)
-          .values({
-            id: newId('pay'),
-            orderId: request.order_id,
-            customerId: request.customer_id,
-            status: outcome.approved ? 'authorized' : 'declined',
-            amountCents: request.amount_cents,
-            currency: request.currency,
-            paymentMethod: request.payment_method,
-            declineReason: outcome.approved ? null : outcome.reason,
-            providerReference: outcome.approved ? outcome.reference : null,
-            idempotencyKey: request.idempotency_key,
-            requestHash: request.request_hash,
-          })
-          .returning();
-        await tx.insert(paymentEvents).values({ paymentId: row.id, type: outcome.approved ? 'authorize' : 'decline', amountCents: row.amountCents, fromStatus: null, toStatus: row.status });
+        const created = tx.$with('created').as(
+          tx
+            .insert(payments)
+            .values({
+              id: newId('pay'),
+              orderId: request.order_id,
+              customerId: request.customer_id,
+              status: outcome.approved ? 'authorized' : 'declined',
+              amountCents: request.amount_cents,
+              currency: request.currency,
+              paymentMethod: request.payment_method,
+              declineReason: outcome.approved ? null : outcome.reason,
+              providerReference: outcome.approved ? outcome.reference : null,
+              idempotencyKey: request.idempotency_key,
+              requestHash: request.request_hash,
+            })
+            .returning(),
+        );
+        // The payment and its first ledger event in one statement (one round trip).
+        const event = tx.$with('event', {}).as(sql`insert into ${paymentEvents} (payment_id, type, amount_cents, from_status, to_status) select id, ${outcome.approved ? 'authorize' : 'decline'}, amount_cents, null, status from created`);
+        const [row] = await tx.with(created, event).select().from(created);
         touch(row.id);
         return toPayment(row);
       });
@@ -141,12 +145,16 @@ export class PaymentRepository {
       if (decision.kind === 'conflict') throw conflict(`Payment ${id}: ${decision.message}`, { status: row.status });
       if (decision.kind === 'invalid_amount') throw validationError(decision.message, { path: 'amount_cents', refundable_cents: row.capturedCents - row.refundedCents });
       await effect(row, decision);
-      const [updated] = await tx
-        .update(payments)
-        .set({ status: decision.to, capturedCents: decision.captured_cents, refundedCents: decision.refunded_cents, updatedAt: sql`now()` })
-        .where(eq(payments.id, id))
-        .returning();
-      await tx.insert(paymentEvents).values({ paymentId: id, type: action, amountCents: decision.event_amount_cents, fromStatus: row.status, toStatus: decision.to });
+      const changed = tx.$with('changed').as(
+        tx
+          .update(payments)
+          .set({ status: decision.to, capturedCents: decision.captured_cents, refundedCents: decision.refunded_cents, updatedAt: sql`now()` })
+          .where(eq(payments.id, id))
+          .returning(),
+      );
+      // The new state and its ledger event in one statement (one round trip).
+      const event = tx.$with('event', {}).as(sql`insert into ${paymentEvents} (payment_id, type, amount_cents, from_status, to_status) select id, ${action}, ${decision.event_amount_cents}, ${row.status}, status from changed`);
+      const [updated] = await tx.with(changed, event).select().from(changed);
       return toPayment(updated);
     });
   }
