@@ -51,17 +51,31 @@ interface LockedProduct {
 }
 
 /**
- * Locks every requested product, in one lock order (by product id) for every
- * transaction so multi-line reservations cannot deadlock, and reads what the
- * reservation needs: one round trip whatever the number of lines.
+ * Inserts the reservation row unless the order has one (ON CONFLICT on the
+ * unique order_id), then locks every requested product, in one lock order
+ * (by product id) for every transaction so multi-line reservations cannot
+ * deadlock, and reads what the reservation needs: one round trip whatever
+ * the number of lines. `created` says whether the row went in; it is
+ * repeated on every product row (and unknown when no product exists, which
+ * fails the call as NOT_FOUND anyway).
  */
-function lockProducts(tx: Tx, ids: string[]): Promise<LockedProduct[]> {
-  return tx
-    .select({ id: products.id, active: products.active, currency: products.currency, priceCents: products.priceCents, available: sql<number>`${products.stockOnHand} - ${products.stockReserved}` })
+async function createAndLock(tx: Tx, row: { id: string; orderId: string }, ids: string[]): Promise<{ created: boolean; locked: LockedProduct[] }> {
+  const inserted = tx.$with('inserted').as(tx.insert(reservations).values({ ...row, status: 'held' }).onConflictDoNothing({ target: reservations.orderId }).returning({ id: reservations.id }));
+  const rows = await tx
+    .with(inserted)
+    .select({
+      id: products.id,
+      active: products.active,
+      currency: products.currency,
+      priceCents: products.priceCents,
+      available: sql<number>`${products.stockOnHand} - ${products.stockReserved}`,
+      created: sql<boolean>`exists (select 1 from ${inserted})`,
+    })
     .from(products)
     .where(inArray(products.id, ids))
     .orderBy(asc(products.id))
-    .for('update');
+    .for('update', { of: products });
+  return { created: rows.length === 0 || rows[0].created, locked: rows };
 }
 
 /** Checks every requested product exists, is active and shares one currency (before any stock moves). */
@@ -112,15 +126,13 @@ export class ReservationRepository {
   async reserve(orderId: string, items: ReserveItem[], transact: Transact): Promise<ReservationChange> {
     return transact(async (tx, touch) => {
       const id = newId('res');
-      const [inserted] = await tx.insert(reservations).values({ id, orderId, status: 'held' }).onConflictDoNothing({ target: reservations.orderId }).returning({ id: reservations.id });
-      if (!inserted) {
+      const sorted = [...items].sort((a, b) => (a.product_id < b.product_id ? -1 : 1));
+      const { created, locked } = await createAndLock(tx, { id, orderId }, sorted.map((i) => i.product_id));
+      if (!created) {
         const [existing] = await tx.select().from(reservations).where(eq(reservations.orderId, orderId)).limit(1);
         touch(existing.id);
         return { reservation: toReservation(existing, await linesOf(tx, existing.id)), touched: [] };
       }
-
-      const sorted = [...items].sort((a, b) => (a.product_id < b.product_id ? -1 : 1));
-      const locked = await lockProducts(tx, sorted.map((i) => i.product_id));
       checkProducts(locked, sorted.map((i) => i.product_id));
       const byId = new Map(locked.map((r) => [r.id, r]));
       // The rows are locked: what they say stays true until commit.
