@@ -106,7 +106,9 @@ export class McpUpstream {
     // upstream), so a restarted upstream is used again within about a second of coming back
     // (it was 5 s: the chaos run's recovery after a restart was mostly this wait).
     const breaker = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(5) });
-    const attempt = timeout(this.timeoutMs, TimeoutStrategy.Aggressive);
+    // abortOnReturn off: the call is over when it returns, and aborting its signal then built a
+    // DOMException (with its stack) per upstream call, ~1.4% of the order service's CPU.
+    const attempt = timeout(this.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     const retryOnce = retry(handleAll, { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 200 }) });
     this.policy = wrap(breaker, attempt);
     this.idempotentPolicy = wrap(retryOnce, breaker, attempt);
