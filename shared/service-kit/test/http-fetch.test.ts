@@ -50,6 +50,34 @@ describe('keepAliveFetch', () => {
     expect(request.headers['content-length']).toBe(String(Buffer.byteLength('{"a":"é"}')));
   });
 
+  it('reads a buffered answer once, through text(), json(), arrayBuffer() or body, as a Response does', async () => {
+    const post = () => fetchFn(`${base}/json`, { method: 'POST', body: 'x' });
+    const expected = { ok: true, echo: 'x' };
+    const viaText = await post();
+    expect(viaText.bodyUsed).toBe(false);
+    expect(JSON.parse(await viaText.text())).toEqual(expected);
+    expect(viaText.bodyUsed).toBe(true);
+    await expect(viaText.json()).rejects.toThrow(TypeError); // a body is read once
+    expect(() => viaText.clone()).toThrow(TypeError);
+
+    const viaBuffer = await post();
+    const copy = viaBuffer.clone();
+    expect(JSON.parse(Buffer.from(await viaBuffer.arrayBuffer()).toString('utf8'))).toEqual(expected);
+    expect(JSON.parse(await (await copy.blob()).text())).toEqual(expected); // the clone has its own body
+
+    const viaStream = await post();
+    const reader = viaStream.body!.getReader();
+    expect(viaStream.bodyUsed).toBe(true); // a locked stream counts as used
+    const parts: Uint8Array[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+    expect(JSON.parse(Buffer.concat(parts).toString('utf8'))).toEqual(expected);
+    await expect(viaStream.text()).rejects.toThrow(TypeError);
+
+    const empty = await fetchFn(`${base}/empty`);
+    expect(empty.body).toBeNull();
+    expect(await empty.text()).toBe('');
+  });
+
   it('keeps the connection alive between requests', async () => {
     const before = connections;
     for (let i = 0; i < 5; i++) expect((await fetchFn(new URL(`${base}/json`), { method: 'POST', body: String(i) })).status).toBe(200);
