@@ -169,4 +169,26 @@ describe.each(DRIVERS)('audit trail (%s)', (driver) => {
     expect(buffer.pending).toBe(0);
     expect(await rowsOf(tool)).toHaveLength(maxRows);
   });
+
+  it('drops a batch the database refuses (bad data or a broken constraint), counts it, and writes the next', async () => {
+    const tool = `refused_${unique()}`;
+    let dropped = 0;
+    const buffer = new AuditBuffer({ db: svc.service.db, logger: svc.service.logger, dropped: (n) => (dropped += n), size: () => undefined });
+    const row = () => ({ id: `evt_${unique()}`, at: new Date(), tool, outcome: 'ok', principalSub: 's', principalClientId: 'c', onBehalfOfSub: null, onBehalfOfClientId: null, traceId: null, durationMs: 0, resourceIds: [] });
+    // Rows the types allow only by force, as a bug elsewhere could produce them.
+    const refused = [
+      { ...row(), outcome: null as unknown as string }, // NOT NULL: 23502
+      { ...row(), durationMs: 'soon' as unknown as number }, // not an integer: 22P02
+    ];
+    for (const bad of refused) {
+      buffer.append(bad);
+      await buffer.flush();
+    }
+    expect(dropped).toBe(2);
+    expect(buffer.pending).toBe(0); // refused rows do not block the buffer
+    buffer.append(row());
+    await buffer.close();
+    expect(dropped).toBe(2);
+    expect(await rowsOf(tool)).toHaveLength(1);
+  });
 });
