@@ -1,7 +1,7 @@
 import { and, asc, eq, sql, SQL } from 'drizzle-orm';
 import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, newId, notFound, validationError, Transact } from '@fedmcp/service-kit';
 import { PaymentEventRow, PaymentRow, paymentEvents, payments, schema } from './payment.schema';
-import { Decision, PaymentAction, decide } from './payment.state';
+import { Decision, PaymentAction, PaymentEventType, PaymentStatus, decide } from './payment.state';
 import type { Payment, PaymentEvent, PaymentWithEvents } from './payment.types';
 
 export function toPayment(row: PaymentRow): Payment {
@@ -26,6 +26,18 @@ function toEvent(row: PaymentEventRow): PaymentEvent {
 }
 
 const HINT = 'Use list_payments to find payment ids.';
+
+/**
+ * A CTE that writes the ledger event of the payment row another CTE
+ * (`source`, an INSERT or UPDATE … RETURNING) returns: the event goes in
+ * with the change, in the same statement. `to_status` is the row's new
+ * status; `amount` is a value or a column of the source row.
+ */
+function ledgerEventOf(db: AppDatabase<typeof schema>, source: string, event: { type: PaymentEventType; amount: number | SQL; from: PaymentStatus | null }) {
+  return db
+    .$with('event', {})
+    .as(sql`insert into ${paymentEvents} (payment_id, type, amount_cents, from_status, to_status) select id, ${event.type}, ${event.amount}, ${event.from}, status from ${sql.identifier(source)}`);
+}
 
 /** A new payment as the caller asked for it, before the provider answered. */
 export interface PaymentRequest {
@@ -108,7 +120,7 @@ export class PaymentRepository {
             .returning(),
         );
         // The payment and its first ledger event in one statement (one round trip).
-        const event = tx.$with('event', {}).as(sql`insert into ${paymentEvents} (payment_id, type, amount_cents, from_status, to_status) select id, ${outcome.approved ? 'authorize' : 'decline'}, amount_cents, null, status from created`);
+        const event = ledgerEventOf(tx, 'created', { type: outcome.approved ? 'authorize' : 'decline', amount: sql`amount_cents`, from: null });
         const [row] = await tx.with(created, event).select().from(created);
         touch(row.id);
         return toPayment(row);
@@ -153,7 +165,7 @@ export class PaymentRepository {
           .returning(),
       );
       // The new state and its ledger event in one statement (one round trip).
-      const event = tx.$with('event', {}).as(sql`insert into ${paymentEvents} (payment_id, type, amount_cents, from_status, to_status) select id, ${action}, ${decision.event_amount_cents}, ${row.status}, status from changed`);
+      const event = ledgerEventOf(tx, 'changed', { type: action, amount: decision.event_amount_cents, from: row.status });
       const [updated] = await tx.with(changed, event).select().from(changed);
       return toPayment(updated);
     });
