@@ -12,11 +12,11 @@ import { PG_URL, REDIS_URL, postgresAnswers, redisAnswers } from './infra';
 
 /** What `jest-summary-reporter.js` writes for one jest run. */
 interface RunSummary {
-  package?: string;
+  package: string;
   passed: number;
   failed: number;
   skipped: number;
-  failures?: { where: string; test: string; message: string }[];
+  failures: { where: string; test: string; message: string }[];
 }
 
 function indent(text: string): string {
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     passed += s.passed;
     failed += s.failed;
     skipped += s.skipped;
-    for (const f of s.failures ?? []) failures.push(`${s.package}/${f.where}: ${f.test}\n${indent(f.message)}`);
+    for (const f of s.failures) failures.push(`${s.package}/${f.where}: ${f.test}\n${indent(f.message)}`);
   }
   fs.rmSync(summaryDir, { recursive: true, force: true });
   if (failures.length > 0) console.log(`\nfailed:\n${failures.join('\n')}\n`);
