@@ -2,6 +2,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { keepAliveFetch } from '../src/http-fetch';
 
+/** Starts `server` on a free loopback port; its base URL. */
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function shut(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
 describe('keepAliveFetch', () => {
   let server: http.Server;
   let base: string;
@@ -28,14 +39,10 @@ describe('keepAliveFetch', () => {
       });
     });
     server.on('connection', () => connections++);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listen(server);
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => shut(server));
 
   it('sends method, headers and body, and answers with a real Response', async () => {
     const response = await fetchFn(`${base}/json`, { method: 'POST', headers: new Headers({ 'content-type': 'application/json', authorization: 'Bearer t' }), body: '{"a":"é"}' });
@@ -98,13 +105,9 @@ describe('keepAliveFetch', () => {
         req.resume().on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delay));
       });
       idle.on('connection', () => opened++);
-      await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(idle.address() as AddressInfo).port}`;
+      url = await listen(idle);
     });
-    afterAll(async () => {
-      idle.closeAllConnections();
-      await new Promise((resolve) => idle.close(resolve));
-    });
+    afterAll(() => shut(idle));
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const post = async (f: typeof fetch, path = '/') => expect((await f(`${url}${path}`, { method: 'POST', body: '{}' })).status).toBe(200);
 
