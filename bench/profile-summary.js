@@ -7,6 +7,10 @@
  * samples that were not idle.
  *
  *   node bench/profile-summary.js /tmp/prof/CPU.*.cpuprofile [--seconds 12] [--top 25]
+ *
+ * `--callers <name>` answers "who pays for this function": the self time of
+ * the frames named <name>, grouped by the chain of their `--depth` (default 4)
+ * nearest callers.
  */
 const fs = require('node:fs');
 
@@ -17,6 +21,9 @@ const option = (name, fallback) => {
 };
 const seconds = option('seconds', 12);
 const top = option('top', 25);
+const depth = option('depth', 4);
+const callersIndex = args.indexOf('--callers');
+const callersOf = callersIndex >= 0 ? args.splice(callersIndex, 2)[1] : undefined;
 
 /** The package a frame belongs to: `node_modules/<pkg>`, our workspaces, node internals or a V8 pseudo-frame. */
 function groupOf(frame) {
@@ -78,4 +85,15 @@ for (const file of args) {
   for (const [f, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${f}`);
   console.log('  top functions (inclusive):');
   for (const [f, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top * 2)) console.log(`  ${pct(us)}  ${f}`);
+  if (callersOf === undefined) continue;
+  const chains = new Map();
+  for (const [node, us] of selfUs) {
+    if (node.callFrame.functionName !== callersOf) continue;
+    const chain = [];
+    for (let n = parents.get(node.id); n && chain.length < depth; n = parents.get(n.id)) chain.push(frameKey(n.callFrame));
+    const key = chain.join('\n           < ');
+    chains.set(key, (chains.get(key) ?? 0) + us);
+  }
+  console.log(`  callers of ${callersOf}:`);
+  for (const [chain, us] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  < ${chain}`);
 }
