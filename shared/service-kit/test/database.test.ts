@@ -78,6 +78,42 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
     expect(await countRows(database.db as never, 'widgets')).toBe(2);
   });
 
+  it('rolls a transaction back when its callback throws, and a nested one back to its savepoint', async () => {
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.insert(widgets).values({ id: 'rb1', label: 'Rolled back' });
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    await database.db.transaction(async (tx) => {
+      await tx.insert(widgets).values({ id: 'sp1', label: 'Outer' });
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.insert(widgets).values({ id: 'sp2', label: 'Inner' });
+          throw new Error('inner refused');
+        }),
+      ).rejects.toThrow('inner refused');
+      await tx.transaction((inner) => inner.insert(widgets).values({ id: 'sp3', label: 'Inner kept' }));
+    });
+    const ids = rowsOf(await database.db.execute(sql`select id from widgets where id in ('rb1', 'sp1', 'sp2', 'sp3') order by id`)).map((r) => r.id);
+    expect(ids).toEqual(['sp1', 'sp3']);
+    expect(connections).toBe(0);
+  });
+
+  it('fails a transaction whose COMMIT the server turned into a ROLLBACK (a statement nobody awaited had failed)', async () => {
+    let unawaited: Promise<unknown> | undefined;
+    const outcome = await database.db
+      .transaction(async (tx) => {
+        await tx.insert(widgets).values({ id: 'ua1', label: 'Before' });
+        unawaited = Promise.resolve(tx.insert(widgets).values({ id: 'ua1', label: 'Duplicate' }));
+        unawaited.catch(() => undefined);
+      })
+      .then(() => 'committed', () => 'failed');
+    expect(outcome).toBe('failed');
+    await expect(unawaited).rejects.toBeDefined();
+    expect(rowsOf(await database.db.execute(sql`select id from widgets where id = 'ua1'`))).toHaveLength(0);
+  });
+
   it('isUniqueViolation recognises the driver error of a duplicate key', async () => {
     const error = await database.db
       .insert(widgets)
@@ -151,6 +187,42 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
         await busy.close();
         await back?.close();
       }
+    });
+
+    it(`fails a transaction whose connection ${server} closed under it, and every pool connection works afterwards`, async () => {
+      let afterwards: unknown;
+      const lost = await database.db
+        .transaction(async (tx) => {
+          await tx.insert(widgets).values({ id: 'lost1', label: 'Lost' });
+          const killed = await tx.execute(sql`select pg_terminate_backend(pg_backend_pid())`).then(() => undefined, (error: unknown) => error);
+          // The pool has the connection back and reconnects it for other callers: a statement
+          // through this transaction's handle must fail, never run in someone else's session.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await Promise.all(Array.from({ length: 4 }, () => database.db.execute(sql`select 1`).catch(() => undefined)));
+          afterwards = await tx.execute(sql`select 1`).then(() => 'ran', (error: unknown) => error);
+          throw killed ?? new Error('the connection was not lost');
+        })
+        .then(() => undefined, (error: unknown) => error);
+      expect(lost).toBeDefined();
+      expect(isDatabaseUnreachable(lost)).toBe(true);
+      expect(isDatabaseUnreachable(afterwards)).toBe(true);
+      // More transactions and queries at once than the pool has connections.
+      const round = () =>
+        Promise.all(
+          Array.from({ length: 9 }, (_, i) =>
+            (i % 2 ? database.db.transaction((tx) => tx.execute(sql`select 1`)) : database.db.execute(sql`select 1`)).then(
+              () => 'ok',
+              (error: Error) => error.message,
+            ),
+          ),
+        );
+      // postgres.js 3.4.9 hands the dead session's last error to the first query on its
+      // replacement (a plain query or its own `begin` do the same): one failure at most.
+      expect((await round()).filter((r) => r !== 'ok').length).toBeLessThanOrEqual(1);
+      // Then none: no pool slot kept the dead connection.
+      expect(await round()).toEqual(Array(9).fill('ok'));
+      expect(rowsOf(await database.db.execute(sql`select id from widgets where id = 'lost1'`))).toHaveLength(0);
+      expect(connections).toBe(0);
     });
 
     it(`tells a query that failed because ${server} was unreachable (drizzle wraps the driver error) from one that failed on its own`, async () => {
