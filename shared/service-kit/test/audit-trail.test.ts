@@ -54,6 +54,25 @@ describe.each(DRIVERS)('audit trail (%s)', (driver) => {
     expect(conflicts[0].resource_ids).toEqual([]);
   });
 
+  it('rolls the change back and fails the call when its own audit row is refused', async () => {
+    // The row goes out with the COMMIT, unanswered until then: a refused row must still undo the change.
+    await svc.service.db.execute(sql`alter table audit_events add constraint test_refuse_ok check (not (on_behalf_of_sub = 'audit-refused' and outcome = 'ok'))`);
+    try {
+      const label = `refused-${unique()}`;
+      const failed = await svc.client.call('put_widget', { label }, { 'io.fedmcp/on_behalf_of': { sub: 'audit-refused', client_id: 'claude' } });
+      expect(failed.error?.code).toBe('INTERNAL');
+      expect(await svc.service.db.select().from(widgets).where(eq(widgets.label, label))).toHaveLength(0);
+      await svc.service.audit.buffer.flush();
+      const rows = (await rowsOf('put_widget')).filter((r) => r.onBehalfOfSub === 'audit-refused');
+      expect(rows.map((r) => [r.outcome, r.resourceIds])).toEqual([['INTERNAL', []]]);
+      // The connection is fine afterwards: the next change commits with its row.
+      const put = await svc.client.ok<{ widget_id: string }>('put_widget', { label: `after-${unique()}` });
+      expect((await rowsOf('put_widget')).filter((r) => r.resourceIds.includes(put.widget_id))).toHaveLength(1);
+    } finally {
+      await svc.service.db.execute(sql`alter table audit_events drop constraint test_refuse_ok`);
+    }
+  });
+
   it('records reads and validation failures through the batch, visible to list_audit_events', async () => {
     const put = await svc.client.ok<{ widget_id: string }>('put_widget', { label: `r-${unique()}` });
     await svc.client.ok('get_widget', { widget_id: put.widget_id });
