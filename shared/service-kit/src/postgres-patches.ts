@@ -38,7 +38,7 @@
  * once the pool took the connection back (`c.reserved` is no longer this
  * reservation's), the handle's queries fail with CONNECTION_CLOSED and its
  * `release()` does nothing; a guarded handle's `release.guarded` is true.
- * Applied only when all four lines are there.
+ * Applied only when all three places are found.
  */
 
 const UNGUARDED = /function nextWrite\(fn\) \{\n(\s*)const x = socket\.write\(chunk, fn\)/;
@@ -82,9 +82,14 @@ export function guardReservations(code: string): string {
 /** The patch for one source file of the driver, by its path (`postgres/src/<file>` or `postgres/cjs/src/<file>`); other files unchanged. */
 export const DRIVER_PATCHES: Record<string, (code: string) => string> = { 'connection.js': guardWrites, 'queue.js': compactQueues, 'index.js': guardReservations };
 
+/** The driver's file that `filename` is, if it is one the kit patches (`connection.js`, …). */
+export function patchedDriverFile(filename: string): string | undefined {
+  const file = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]([a-z]+\.js)$/.exec(filename)?.[1];
+  return file !== undefined && file in DRIVER_PATCHES ? file : undefined;
+}
+
 /** Applies the patch of `filename`, if it is one of the driver's patched files. */
 export function patchDriverSource(filename: string, code: string): string {
-  const match = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]([a-z]+\.js)$/.exec(filename);
-  const patch = match && DRIVER_PATCHES[match[1]];
-  return patch ? patch(code) : code;
+  const file = patchedDriverFile(filename);
+  return file ? DRIVER_PATCHES[file](code) : code;
 }
