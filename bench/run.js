@@ -25,10 +25,11 @@ const os = require('node:os');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { startPlatform, startTestAuthServer, dropTestDatabases, OtlpReceiver, PG_URL, REDIS_URL, postgresAnswers, redisAnswers, freePort } = require('@fedmcp/testing');
-const { cpuSeconds, rssMb, pin, canPin, allCores } = require('./lib/proc');
+const { cpuSeconds, rssMb, memoryOf, pin, canPin, allCores } = require('./lib/proc');
 const { toolCall, fixedLoad, orderLoad, post, round } = require('./lib/load');
 const { tokenFor } = require('./lib/auth');
 const { checkTargets, markdown } = require('./lib/report');
+const { SERVICE_HEAP_MB } = require('@fedmcp/instrumentation/launch');
 
 const SHORT = process.argv.includes('--short') || process.env.BENCH_MODE === 'short';
 const SECONDS = SHORT ? { read: 1, order: 2, warm: 0.5, jit: 0 } : { read: 10, order: 12, warm: 3, jit: 30 };
@@ -120,7 +121,7 @@ async function main() {
       serviceEnv: auth ? { customer: auth.serviceEnv(), product: auth.serviceEnv(), payment: auth.serviceEnv(), order: auth.orderServiceEnv() } : undefined,
       // The platform's own clients (unused by the scenarios) need a token too.
       clientAuth: auth ? (name, url) => ({ token: () => auth.token(url, [`${name}:read`]) }) : undefined,
-      execArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+      execArgv: [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       readyTimeoutMs: 120_000,
     });
   } catch (error) {
@@ -143,6 +144,7 @@ async function main() {
       pinned,
       authorization: tokens.order ? 'on (client-credentials tokens)' : 'open mode (servers did not ask for a token)',
       load_average: os.loadavg().map((l) => round(l, 1)).join(' '),
+      heap_budget_mb: SERVICE_HEAP_MB,
     };
 
     // Data: one buyer, a spread catalog and one hot product with ample stock.
@@ -228,6 +230,10 @@ async function main() {
     }
 
     report.rss_mb.after = Object.fromEntries(SERVICES.map((n) => [n, rssMb(pids[n])]));
+    report.memory_mb_after = {};
+    report.gc_seconds = {};
+    for (const n of SERVICES) ({ memory: report.memory_mb_after[n], gc: report.gc_seconds[n] } = await memoryOf(pids[n], new URL('/metrics', urls[n]).href));
+    console.log(`memory after load, MB: ${JSON.stringify(report.memory_mb_after)}; GC seconds since start: ${JSON.stringify(report.gc_seconds)}`);
     report.telemetry = { otlp_exports: receiver.received.exports, otlp_bytes: receiver.received.bytes, log_lines: Object.fromEntries(SERVICES.map((n) => [n, platform.processes[n].lines.length])) };
     report.targets = checkTargets(report);
   } finally {

@@ -190,6 +190,15 @@ for svc, port in fleet.items():
     assert not os.path.lexists(f'services/{svc}/Dockerfile'), f'services/{svc}/Dockerfile: per-service copy (build from infra/docker/service.Dockerfile)'
 EOF
 ok "compose builds each service from the template with SERVICE and SERVICE_PORT (= fleet manifest port); no per-service Dockerfile"
+# One heap budget: the launchers' (launch.ts), the image's, the manifests' and the services' own start scripts.
+heap=$(sed -n 's/^export const SERVICE_HEAP_MB = \([0-9]*\);$/\1/p' shared/instrumentation/src/launch.ts)
+[ -n "$heap" ] || fail "shared/instrumentation/src/launch.ts: no SERVICE_HEAP_MB"
+grep -qF "NODE_OPTIONS=--max-old-space-size=$heap " infra/docker/service.Dockerfile || fail "service.Dockerfile: NODE_OPTIONS is not --max-old-space-size=$heap"
+for svc in customer order payment product; do
+  grep -qxF "  NODE_OPTIONS: --max-old-space-size=$heap" "infra/k8s/base/$svc/configmap.yaml" || fail "$svc configmap: NODE_OPTIONS is not --max-old-space-size=$heap"
+  grep -qF "\"start\": \"node --max-old-space-size=$heap --require @fedmcp/instrumentation/register dist/main.js\"" "services/$svc/package.json" || fail "services/$svc/package.json: start script without --max-old-space-size=$heap"
+done
+ok "one heap budget ($heap MB) in launch.ts, the image, the manifests and the start scripts"
 grep -qF 'file: infra/docker/service.Dockerfile' .github/workflows/_service.yml || fail "_service.yml does not build the template"
 grep -qF 'SERVICE=${{ inputs.service }}' .github/workflows/_service.yml || fail "_service.yml does not pass SERVICE"
 grep -qF 'SERVICE_PORT=${{ inputs.port }}' .github/workflows/_service.yml || fail "_service.yml does not pass SERVICE_PORT"

@@ -56,7 +56,12 @@ function markdown(report) {
     const pf = r.pending !== undefined ? `${r.pending} / ${r.failed}` : '';
     lines.push(`| ${name} | ${r.clients} | ${rate} | ${r.p50_ms} | ${r.p95_ms} | ${r.p99_ms} | ${r.errors} | ${pf} | ${cell(r.ratio_to_bare)} | ${cell(r.cpu_ms_per_call ?? r.cpu_ms_per_order)} |`);
   }
-  lines.push('', `RSS MB before load: ${cell(report.rss_mb.before)}; after: ${cell(report.rss_mb.after)}`, '', '| target | value | limit | |', '|---|---|---|---|');
+  lines.push('', `RSS MB before load: ${cell(report.rss_mb.before)}; after: ${cell(report.rss_mb.after)}`);
+  if (report.memory_mb_after) {
+    lines.push('', `Memory after load, MB (heap budget \`--max-old-space-size=${c.heap_budget_mb}\`): RSS · anonymous · V8 heap committed · used · outside the heap; main-thread GC seconds since start`, '');
+    for (const [n, m] of Object.entries(report.memory_mb_after)) lines.push(`- ${n}: ${m.rss} · ${m.anonymous} · ${m.heap_total} · ${m.heap_used} · ${m.external}; GC ${cell(report.gc_seconds?.[n])}`);
+  }
+  lines.push('', '| target | value | limit | |', '|---|---|---|---|');
   for (const t of report.targets) lines.push(`| ${t.name} | ${t.value} | ${t.limit} | ${t.met ? 'met' : 'NOT MET'} |`);
   return lines.join('\n') + '\n';
 }

@@ -94,7 +94,10 @@ ARG VERSION=0.0.0
 LABEL org.opencontainers.image.title="fedmcp-${SERVICE}" \
       org.opencontainers.image.description="${SERVICE} domain MCP server (federated MCP commerce)" \
       org.opencontainers.image.version="${VERSION}"
+# NODE_OPTIONS: the heap budget every launcher gives a service (SERVICE_HEAP_MB in
+# shared/instrumentation/src/launch.ts); a deployment may override it.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=160 \
     HOST=0.0.0.0 \
     PORT=${SERVICE_PORT} \
     DATA_DIR=/app/.data \

@@ -87,9 +87,6 @@ export const AUTH_SERVER = Object.freeze({
 
 export const SERVICE_NAMES: readonly ServiceName[] = FLEET.map((s) => s.name);
 
-/** Preload module that starts OpenTelemetry before the app (`node --require <this> dist/main.js`). */
-export const INSTRUMENTATION_REGISTER = '@fedmcp/instrumentation/register';
-
 /** The repository root (this file lives in shared/fleet/{src,dist}). */
 export function repoRoot(): string {
   return path.resolve(__dirname, '..', '..', '..');

@@ -10,7 +10,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { AUTH_SERVER, FLEET, FleetService, INSTRUMENTATION_REGISTER, packagePath, repoRoot } from './services';
+import { serviceNodeArgs } from '@fedmcp/instrumentation/launch';
+import { AUTH_SERVER, FLEET, FleetService, packagePath, repoRoot } from './services';
 import { claudeInstructions } from './claude-config';
 import { Supervisor } from './supervisor';
 import { authInstructions, authServerEnv, planAuth, serviceAuthEnv } from './auth-wiring';
@@ -50,7 +51,7 @@ function serviceEnv(svc: Launchable): NodeJS.ProcessEnv {
 }
 
 function launch(svc: Launchable): ChildProcess {
-  const child = spawn(process.execPath, ['--require', INSTRUMENTATION_REGISTER, svc.entry], {
+  const child = spawn(process.execPath, serviceNodeArgs(svc.entry), {
     cwd: packagePath(svc),
     env: serviceEnv(svc),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as net from 'node:net';
+import { serviceNodeArgs } from '@fedmcp/instrumentation/launch';
 
 /** A service running as its own node process, as in production. */
 export interface ServiceProcess {
@@ -61,7 +62,7 @@ export interface SpawnOptions {
 export async function spawnService(name: string, env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<ServiceProcess> {
   const port = options.port ?? (env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort());
   const entry = path.join(repoRoot, 'services', name, 'dist', 'main.js');
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), '--require', '@fedmcp/instrumentation/register', entry], {
+  const child = spawn(process.execPath, serviceNodeArgs(entry, options.execArgv), {
     cwd: path.join(repoRoot, 'services', name),
     env: { PATH: process.env.PATH, ...env, PORT: String(port), NODE_OPTIONS: '' },
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -116,7 +117,7 @@ export interface ExitedProcess {
  */
 export async function runServiceToExit(name: string, env: NodeJS.ProcessEnv, timeoutMs = 15000): Promise<ExitedProcess> {
   const entry = path.join(repoRoot, 'services', name, 'dist', 'main.js');
-  const child = spawn(process.execPath, ['--require', '@fedmcp/instrumentation/register', entry], {
+  const child = spawn(process.execPath, serviceNodeArgs(entry), {
     cwd: path.join(repoRoot, 'services', name),
     env: { PATH: process.env.PATH, ...env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
