@@ -1,5 +1,5 @@
-import { and, asc, eq, sql, SQL } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, newId, notFound, validationError, Transact } from '@fedmcp/service-kit';
+import { asc, eq, sql, SQL, SQLWrapper } from 'drizzle-orm';
+import { AppDatabase, CursorCodec, keysetPage, conflict, isUniqueViolation, newId, notFound, statement, validationError, Transact } from '@fedmcp/service-kit';
 import { PaymentEventRow, PaymentRow, paymentEvents, payments, schema } from './payment.schema';
 import { Decision, PaymentAction, PaymentEventType, PaymentStatus, decide } from './payment.state';
 import type { Payment, PaymentEvent, PaymentWithEvents } from './payment.types';
@@ -33,11 +33,58 @@ const HINT = 'Use list_payments to find payment ids.';
  * with the change, in the same statement. `to_status` is the row's new
  * status; `amount` is a value or a column of the source row.
  */
-function ledgerEventOf(db: AppDatabase<typeof schema>, source: string, event: { type: PaymentEventType; amount: number | SQL; from: PaymentStatus | null }) {
+function ledgerEventOf(db: AppDatabase<any>, source: string, event: { type: SQLWrapper; amount: SQLWrapper; from: SQLWrapper | null }) {
   return db
     .$with('event', {})
     .as(sql`insert into ${paymentEvents} (payment_id, type, amount_cents, from_status, to_status) select id, ${event.type}, ${event.amount}, ${event.from}, status from ${sql.identifier(source)}`);
 }
+
+// The statements of the order path, built once (`statement`): their values are placeholders.
+const value = (name: string) => sql.placeholder(name);
+
+const paymentByKey = statement<{ key: string }, PaymentRow[]>('payment_by_key', (db) => db.select().from(payments).where(eq(payments.idempotencyKey, value('key'))).limit(1));
+
+/** The payment and its first ledger event in one statement (one round trip). */
+const insertPayment = statement<Record<'id' | 'order_id' | 'customer_id' | 'status' | 'amount_cents' | 'currency' | 'payment_method' | 'decline_reason' | 'provider_reference' | 'idempotency_key' | 'request_hash' | 'event_type', unknown>, PaymentRow[]>(
+  'insert_payment',
+  (db) => {
+    const created = db.$with('created').as(
+      db
+        .insert(payments)
+        .values({
+          id: value('id'),
+          orderId: value('order_id'),
+          customerId: value('customer_id'),
+          status: sql`${value('status')}`,
+          amountCents: value('amount_cents'),
+          currency: value('currency'),
+          paymentMethod: value('payment_method'),
+          declineReason: value('decline_reason'),
+          providerReference: value('provider_reference'),
+          idempotencyKey: value('idempotency_key'),
+          requestHash: value('request_hash'),
+        })
+        .returning(),
+    );
+    const event = ledgerEventOf(db, 'created', { type: value('event_type'), amount: sql`amount_cents`, from: null });
+    return db.with(created, event).select().from(created);
+  },
+);
+
+const lockPayment = statement<{ id: string }, PaymentRow[]>('lock_payment', (db) => db.select().from(payments).where(eq(payments.id, value('id'))).for('update'));
+
+/** The new state and its ledger event in one statement (one round trip). */
+const applyTransition = statement<Record<'id' | 'to' | 'captured_cents' | 'refunded_cents' | 'action' | 'amount_cents' | 'from', unknown>, PaymentRow[]>('apply_payment_transition', (db) => {
+  const changed = db.$with('changed').as(
+    db
+      .update(payments)
+      .set({ status: sql`${value('to')}`, capturedCents: sql`${value('captured_cents')}`, refundedCents: sql`${value('refunded_cents')}`, updatedAt: sql`now()` })
+      .where(eq(payments.id, value('id')))
+      .returning(),
+  );
+  const event = ledgerEventOf(db, 'changed', { type: value('action'), amount: value('amount_cents'), from: value('from') });
+  return db.with(changed, event).select().from(changed);
+});
 
 /** A new payment as the caller asked for it, before the provider answered. */
 export interface PaymentRequest {
@@ -101,27 +148,20 @@ export class PaymentRepository {
         const raced = await this.findByKey(tx, request);
         if (raced) return raced;
         const outcome = await authorize();
-        const created = tx.$with('created').as(
-          tx
-            .insert(payments)
-            .values({
-              id: newId('pay'),
-              orderId: request.order_id,
-              customerId: request.customer_id,
-              status: outcome.approved ? 'authorized' : 'declined',
-              amountCents: request.amount_cents,
-              currency: request.currency,
-              paymentMethod: request.payment_method,
-              declineReason: outcome.approved ? null : outcome.reason,
-              providerReference: outcome.approved ? outcome.reference : null,
-              idempotencyKey: request.idempotency_key,
-              requestHash: request.request_hash,
-            })
-            .returning(),
-        );
-        // The payment and its first ledger event in one statement (one round trip).
-        const event = ledgerEventOf(tx, 'created', { type: outcome.approved ? 'authorize' : 'decline', amount: sql`amount_cents`, from: null });
-        const [row] = await tx.with(created, event).select().from(created);
+        const [row] = await insertPayment(tx, {
+          id: newId('pay'),
+          order_id: request.order_id,
+          customer_id: request.customer_id,
+          status: outcome.approved ? 'authorized' : 'declined',
+          amount_cents: request.amount_cents,
+          currency: request.currency,
+          payment_method: request.payment_method,
+          decline_reason: outcome.approved ? null : outcome.reason,
+          provider_reference: outcome.approved ? outcome.reference : null,
+          idempotency_key: request.idempotency_key,
+          request_hash: request.request_hash,
+          event_type: (outcome.approved ? 'authorize' : 'decline') satisfies PaymentEventType,
+        });
         touch(row.id);
         return toPayment(row);
       });
@@ -150,29 +190,28 @@ export class PaymentRepository {
     transact: Transact,
   ): Promise<Payment> {
     return transact(async (tx) => {
-      const [row] = await tx.select().from(payments).where(eq(payments.id, id)).for('update');
+      const [row] = await lockPayment(tx, { id });
       if (!row) throw notFound('payment', id, HINT);
       const decision = decide({ status: row.status, amount_cents: row.amountCents, captured_cents: row.capturedCents, refunded_cents: row.refundedCents }, action, amountCents);
       if (decision.kind === 'unchanged') return toPayment(row);
       if (decision.kind === 'conflict') throw conflict(`Payment ${id}: ${decision.message}`, { status: row.status });
       if (decision.kind === 'invalid_amount') throw validationError(decision.message, { path: 'amount_cents', refundable_cents: row.capturedCents - row.refundedCents });
       await effect(row, decision);
-      const changed = tx.$with('changed').as(
-        tx
-          .update(payments)
-          .set({ status: decision.to, capturedCents: decision.captured_cents, refundedCents: decision.refunded_cents, updatedAt: sql`now()` })
-          .where(eq(payments.id, id))
-          .returning(),
-      );
-      // The new state and its ledger event in one statement (one round trip).
-      const event = ledgerEventOf(tx, 'changed', { type: action, amount: decision.event_amount_cents, from: row.status });
-      const [updated] = await tx.with(changed, event).select().from(changed);
+      const [updated] = await applyTransition(tx, {
+        id,
+        to: decision.to,
+        captured_cents: decision.captured_cents,
+        refunded_cents: decision.refunded_cents,
+        action: action satisfies PaymentEventType,
+        amount_cents: decision.event_amount_cents,
+        from: row.status,
+      });
       return toPayment(updated);
     });
   }
 
   private async findByKey(db: AppDatabase<typeof schema>, request: PaymentRequest): Promise<Payment | undefined> {
-    const [row] = await db.select().from(payments).where(eq(payments.idempotencyKey, request.idempotency_key)).limit(1);
+    const [row] = await paymentByKey(db, { key: request.idempotency_key });
     if (!row) return undefined;
     if (row.requestHash !== request.request_hash) {
       throw conflict(

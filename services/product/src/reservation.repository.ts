@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { AppDatabase, CursorCodec, ToolError, Transact, conflict, executeRows, keysetPage, newId, notFound, validationError } from '@fedmcp/service-kit';
+import { AppDatabase, CursorCodec, ToolError, Transact, conflict, executeRows, keysetPage, newId, notFound, statement, validationError } from '@fedmcp/service-kit';
 import { ReservationLineRow, ReservationRow, ReservationStatus, products, reservationLines, reservations, schema } from './product.schema';
 import { SEARCH_HINT } from './product.repository';
 import type { ReserveItem } from './product.types';
@@ -41,6 +41,22 @@ async function linesOf(tx: Tx, reservationId: string): Promise<ReservationLineRo
   return tx.select().from(reservationLines).where(eq(reservationLines.reservationId, reservationId)).orderBy(asc(reservationLines.productId));
 }
 
+// The statements of the order path, built once (`statement`): their values are placeholders.
+const lockReservation = statement<{ id: string }, ReservationRow[]>('lock_reservation', (db) =>
+  db.select().from(reservations).where(eq(reservations.id, sql.placeholder('id'))).for('update'),
+);
+
+/** A reservation's lines, with their products locked in the one lock order (by id) every stock change uses. */
+const lockLines = statement<{ id: string }, Omit<ReservationLineRow, 'id'>[]>('lock_reservation_lines', (db) =>
+  db
+    .select({ reservationId: reservationLines.reservationId, productId: reservationLines.productId, quantity: reservationLines.quantity, unitPriceCents: reservationLines.unitPriceCents, currency: reservationLines.currency })
+    .from(reservationLines)
+    .innerJoin(products, eq(products.id, reservationLines.productId))
+    .where(eq(reservationLines.reservationId, sql.placeholder('id')))
+    .orderBy(asc(reservationLines.productId))
+    .for('update', { of: products }),
+);
+
 /** A requested product as locked for the reservation. */
 interface LockedProduct {
   id: string;
@@ -60,8 +76,15 @@ interface LockedProduct {
  * fails the call as NOT_FOUND anyway).
  */
 async function createAndLock(tx: Tx, row: { id: string; orderId: string }, ids: string[]): Promise<{ created: boolean; locked: LockedProduct[] }> {
-  const inserted = tx.$with('inserted').as(tx.insert(reservations).values({ ...row, status: 'held' }).onConflictDoNothing({ target: reservations.orderId }).returning({ id: reservations.id }));
-  const rows = await tx
+  const rows = await createAndLockStatement(tx, { id: row.id, order_id: row.orderId, ids });
+  return { created: rows.length === 0 || rows[0].created, locked: rows };
+}
+
+const createAndLockStatement = statement<{ id: string; order_id: string; ids: string[] }, (LockedProduct & { created: boolean })[]>('create_and_lock_reservation', (db) => {
+  const inserted = db
+    .$with('inserted')
+    .as(db.insert(reservations).values({ id: sql.placeholder('id'), orderId: sql.placeholder('order_id'), status: 'held' }).onConflictDoNothing({ target: reservations.orderId }).returning({ id: reservations.id }));
+  return db
     .with(inserted)
     .select({
       id: products.id,
@@ -72,11 +95,10 @@ async function createAndLock(tx: Tx, row: { id: string; orderId: string }, ids: 
       created: sql<boolean>`exists (select 1 from ${inserted})`,
     })
     .from(products)
-    .where(inArray(products.id, ids))
+    .where(sql`${products.id} = any(${sql.placeholder('ids')}::text[])`)
     .orderBy(asc(products.id))
     .for('update', { of: products });
-  return { created: rows.length === 0 || rows[0].created, locked: rows };
-}
+});
 
 /** Checks every requested product exists, is active and shares one currency (before any stock moves). */
 function checkProducts(rows: LockedProduct[], ids: string[]): void {
@@ -189,20 +211,13 @@ export class ReservationRepository {
   private transition(id: string, target: 'released' | 'committed', transact: Transact): Promise<ReservationChange> {
     return transact(async (tx, touch) => {
       // The row lock serialises concurrent release/commit calls on one reservation.
-      const [row] = await tx.select().from(reservations).where(eq(reservations.id, id)).for('update');
+      const [row] = await lockReservation(tx, { id });
       if (!row) throw notFound('reservation', id, RESERVATION_HINT);
       if (row.status === target) return { reservation: toReservation(row, await linesOf(tx, id)), touched: [] };
       if (target === 'committed' && row.status === 'released') {
         throw conflict(`Reservation "${id}" was released; its stock is no longer held, so it cannot be committed. Reserve again (with a new order_id) if the order should still go ahead.`, { reservation_id: id, status: row.status });
       }
-      // The lines, with their products locked in the one lock order (by id) every stock change uses.
-      const lines = await tx
-        .select({ reservationId: reservationLines.reservationId, productId: reservationLines.productId, quantity: reservationLines.quantity, unitPriceCents: reservationLines.unitPriceCents, currency: reservationLines.currency })
-        .from(reservationLines)
-        .innerJoin(products, eq(products.id, reservationLines.productId))
-        .where(eq(reservationLines.reservationId, id))
-        .orderBy(asc(reservationLines.productId))
-        .for('update', { of: products });
+      const lines = await lockLines(tx, { id });
       const change =
         target === 'committed'
           ? sql`stock_on_hand = p.stock_on_hand - v.quantity, stock_reserved = p.stock_reserved - v.quantity`

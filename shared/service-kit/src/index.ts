@@ -17,6 +17,7 @@ export * from './service';
 export type { Readiness, CheckStatus, CheckResult } from './http-app';
 export { z } from 'zod';
 export * from './sql-helpers';
+export * from './statement';
 export * from './limits';
 export * from './audit';
 export { leakFreeAbortSignalAny, installLeakFreeAbortSignalAny } from './abort-signal';
