@@ -66,20 +66,6 @@ interface LockedProduct {
   available: number;
 }
 
-/**
- * Inserts the reservation row unless the order has one (ON CONFLICT on the
- * unique order_id), then locks every requested product, in one lock order
- * (by product id) for every transaction so multi-line reservations cannot
- * deadlock, and reads what the reservation needs: one round trip whatever
- * the number of lines. `created` says whether the row went in; it is
- * repeated on every product row (and unknown when no product exists, which
- * fails the call as NOT_FOUND anyway).
- */
-async function createAndLock(tx: Tx, row: { id: string; orderId: string }, ids: string[]): Promise<{ created: boolean; locked: LockedProduct[] }> {
-  const rows = await createAndLockStatement(tx, { id: row.id, order_id: row.orderId, ids });
-  return { created: rows.length === 0 || rows[0].created, locked: rows };
-}
-
 const createAndLockStatement = statement<{ id: string; order_id: string; ids: string[] }, (LockedProduct & { created: boolean })[]>('create_and_lock_reservation', (db) => {
   const inserted = db
     .$with('inserted')
@@ -99,6 +85,20 @@ const createAndLockStatement = statement<{ id: string; order_id: string; ids: st
     .orderBy(asc(products.id))
     .for('update', { of: products });
 });
+
+/**
+ * Inserts the reservation row unless the order has one (ON CONFLICT on the
+ * unique order_id), then locks every requested product, in one lock order
+ * (by product id) for every transaction so multi-line reservations cannot
+ * deadlock, and reads what the reservation needs: one round trip whatever
+ * the number of lines. `created` says whether the row went in; it is
+ * repeated on every product row (and unknown when no product exists, which
+ * fails the call as NOT_FOUND anyway).
+ */
+async function createAndLock(tx: Tx, row: { id: string; orderId: string }, ids: string[]): Promise<{ created: boolean; locked: LockedProduct[] }> {
+  const rows = await createAndLockStatement(tx, { id: row.id, order_id: row.orderId, ids });
+  return { created: rows.length === 0 || rows[0].created, locked: rows };
+}
 
 /** Checks every requested product exists, is active and shares one currency (before any stock moves). */
 function checkProducts(rows: LockedProduct[], ids: string[]): void {
