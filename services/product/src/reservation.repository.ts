@@ -47,7 +47,7 @@ const lockReservation = statement<{ id: string }, ReservationRow[]>('lock_reserv
 );
 
 /** A reservation's lines, with their products locked in the one lock order (by id) every stock change uses. */
-const lockLines = statement<{ id: string }, Omit<ReservationLineRow, 'id'>[]>('lock_reservation_lines', (db) =>
+const lockLines = statement<{ id: string }, ReservationLineRow[]>('lock_reservation_lines', (db) =>
   db
     .select({ reservationId: reservationLines.reservationId, productId: reservationLines.productId, quantity: reservationLines.quantity, unitPriceCents: reservationLines.unitPriceCents, currency: reservationLines.currency })
     .from(reservationLines)

@@ -20,7 +20,8 @@ interface SessionOf {
  *
  * drizzle turns its query builder into SQL text on every execution: walking
  * the builder, checking each entity, joining chunks. On the order path that
- * was 9% of the payment service's CPU and 7% of the product service's. A
+ * was 9% of the payment service's CPU profile samples and 7% of the product
+ * service's (about 1.3 ms of CPU per order for the two, by the bench). A
  * statement is built on first use with `sql.placeholder(…)` for its values,
  * as drizzle's own prepared statements are, and then only filled in.
  *
