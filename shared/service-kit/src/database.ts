@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 // Before postgres.js loads: guards its write to a closed connection (see the module).
 import './postgres-guard';
@@ -11,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, SQL } from 'drizzle-orm';
 import { DbObserver, instrumentPglite, instrumentPostgresJs } from './db-instrument';
+import { ensureEmbeddedFolder } from './embedded-folder';
 
 /** The drizzle handle domain code uses, whichever driver is behind it. */
 export type AppDatabase<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<PgQueryResultHKT, TSchema>;
@@ -106,13 +106,15 @@ async function openPostgres<TSchema extends Record<string, unknown>>(options: Da
  * reopening its data folder was 290-310 MB resident before its first request,
  * 170-180 MB with 16 MB of buffers (one process, PGlite 0.5). An embedded
  * database is one service's own data on a laptop; what does not fit in the
- * buffers is read from files the operating system caches anyway.
+ * buffers is read from files the operating system caches anyway. A new
+ * folder is created out of process (`ensureEmbeddedFolder`), for the same
+ * reason.
  */
 export const EMBEDDED_POSTGRESQL_CONF = ['shared_buffers = 16MB'];
 
 async function openEmbedded<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
   const inMemory = options.embeddedDir.startsWith('memory://');
-  if (!inMemory) fs.mkdirSync(path.resolve(options.embeddedDir), { recursive: true });
+  if (!inMemory) await ensureEmbeddedFolder(path.resolve(options.embeddedDir), EMBEDDED_POSTGRESQL_CONF);
   const pg = await PGlite.create(inMemory ? undefined : path.resolve(options.embeddedDir), { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
   await migratePglite(drizzlePglite(pg), { migrationsFolder: options.migrationsFolder });
   const db = drizzlePglite(instrumentPglite(pg, options.observer), { schema: options.schema }) as unknown as AppDatabase<TSchema>;

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Creating an embedded database (PGlite's initdb) grows its WebAssembly
+ * memory to ~700 MB, and WebAssembly memory never shrinks: a service that
+ * created its folder in process stayed 550-750 MB resident, one that opened
+ * an existing folder 170-180 MB (16 MB of shared buffers, PGlite 0.5). So a
+ * new folder is created by a short-lived child process, and the service only
+ * ever opens an existing one. The child builds it next to the folder and
+ * renames it into place, so a creation cut short leaves no half-made
+ * database behind, only a staging folder the next attempt clears.
+ */
+const CREATE_IN_CHILD = `
+const { PGlite } = require(process.argv[1]);
+PGlite.create(process.argv[2], { postgresqlconf: JSON.parse(process.argv[3]) })
+  .then((pg) => pg.close())
+  .catch((error) => { process.stderr.write(String(error && error.message || error)); process.exit(1); });
+`;
+
+export interface EmbeddedFolder {
+  /** True when this call created the database; false when it was there. */
+  created: boolean;
+  /** The process that ran initdb, when this call created the database. */
+  creatorPid?: number;
+}
+
+const holdsDatabase = (dir: string): boolean => fs.existsSync(path.join(dir, 'PG_VERSION'));
+
+/** Makes sure `dir` holds an embedded database, creating it out of process if it does not. */
+export async function ensureEmbeddedFolder(dir: string, postgresqlConf: readonly string[]): Promise<EmbeddedFolder> {
+  if (holdsDatabase(dir)) return { created: false };
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    throw new Error(`embedded database folder ${dir} is not empty and holds no database (no PG_VERSION); move its content away or point DATA_DIR elsewhere`);
+  }
+  const staging = `${dir}.creating`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const creatorPid = await new Promise<number>((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['-e', CREATE_IN_CHILD, require.resolve('@electric-sql/pglite'), staging, JSON.stringify(postgresqlConf)],
+      // No inherited NODE_OPTIONS: the child needs neither the service's heap budget nor its preloads.
+      { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 120_000, maxBuffer: 1 << 20 },
+      (error, _stdout, stderr) => {
+        if (!error) return resolve(child.pid ?? -1);
+        const reason = stderr.trim().split('\n').pop() || error.message;
+        reject(new Error(`creating the embedded database in ${dir} failed: ${reason}`));
+      },
+    );
+  }).catch((error: unknown) => {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw error;
+  });
+  // rename(2) replaces an empty folder in one step.
+  fs.renameSync(staging, dir);
+  return { created: true, creatorPid };
+}
