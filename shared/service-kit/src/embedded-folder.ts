@@ -10,7 +10,9 @@ import * as path from 'node:path';
  * new folder is created by a short-lived child process, and the service only
  * ever opens an existing one. The child builds it next to the folder and
  * renames it into place, so a creation cut short leaves no half-made
- * database behind, only a staging folder the next attempt clears.
+ * database behind, only a staging folder the next attempt clears. A folder
+ * that is a mount point of its own cannot be renamed onto: there the child
+ * creates the database in place, as PGlite itself would.
  */
 const CREATE_IN_CHILD = `
 const { PGlite } = require(process.argv[1]);
@@ -27,16 +29,20 @@ export interface EmbeddedFolder {
 }
 
 const holdsDatabase = (dir: string): boolean => fs.existsSync(path.join(dir, 'PG_VERSION'));
+/** A file system's root folder holds `lost+found` from the start. */
+const occupied = (dir: string): boolean => fs.existsSync(dir) && fs.readdirSync(dir).some((entry) => entry !== 'lost+found');
+const isMountPoint = (dir: string): boolean => fs.existsSync(dir) && fs.statSync(dir).dev !== fs.statSync(path.dirname(dir)).dev;
 
 /** Makes sure `dir` holds an embedded database, creating it out of process if it does not. */
 export async function ensureEmbeddedFolder(dir: string, postgresqlConf: readonly string[]): Promise<EmbeddedFolder> {
   if (holdsDatabase(dir)) return { created: false };
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+  if (occupied(dir)) {
     throw new Error(`embedded database folder ${dir} is not empty and holds no database (no PG_VERSION); move its content away or point DATA_DIR elsewhere`);
   }
-  const staging = `${dir}.creating`;
-  fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const inPlace = isMountPoint(dir);
+  const staging = inPlace ? dir : `${dir}.creating`;
+  if (!inPlace) fs.rmSync(staging, { recursive: true, force: true });
   const creatorPid = await new Promise<number>((resolve, reject) => {
     const child = execFile(
       process.execPath,
@@ -50,10 +56,10 @@ export async function ensureEmbeddedFolder(dir: string, postgresqlConf: readonly
       },
     );
   }).catch((error: unknown) => {
-    fs.rmSync(staging, { recursive: true, force: true });
+    if (!inPlace) fs.rmSync(staging, { recursive: true, force: true });
     throw error;
   });
   // rename(2) replaces an empty folder in one step.
-  fs.renameSync(staging, dir);
+  if (!inPlace) fs.renameSync(staging, dir);
   return { created: true, creatorPid };
 }
