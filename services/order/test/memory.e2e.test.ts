@@ -65,4 +65,10 @@ it('create_order end to end keeps every process heap flat', async () => {
   expect(Object.keys(growth).sort()).toEqual(['customer', 'order', 'payment', 'product']);
   // The logged lines name the process whose assertion fails.
   for (const g of Object.values(growth)) expect(g.perCall).toBeLessThan(MAX_BYTES_PER_ORDER);
+  // Node's own leak warnings count too: cockatiel once hung one abort listener per upstream call
+  // in flight on a single process-wide signal, and past ten of them node printed
+  // MaxListenersExceededWarning (the order service has up to sixteen in flight here).
+  for (const [name, service] of Object.entries(platform.processes)) {
+    expect({ name, warnings: service.stderr.join('').match(/^.*Warning\b.*$/gm) ?? [] }).toEqual({ name, warnings: [] });
+  }
 }, 600_000);

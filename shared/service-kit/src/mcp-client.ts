@@ -182,12 +182,17 @@ export class McpUpstream {
     let status = 'success';
     try {
       const policy = options.idempotent ? this.idempotentPolicy : this.policy;
+      // cockatiel's default parent signal is one never-aborted signal for the whole process, and
+      // its timeout policy hangs an abort listener on the parent for every call in flight: past
+      // ten concurrent upstream calls node warned of a leak (MaxListenersExceededWarning). So
+      // every call has a parent of its own. The attempt's signal follows the parent, so the
+      // caller's signal needs no merging into it.
+      const parent = options.signal ?? new AbortController().signal;
       const result = await context.with(ctx, () =>
         policy.execute(async ({ signal }) => {
           const client = await this.connect();
-          const merged = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
-          return client.callTool({ name: tool, arguments: args, _meta: injectMeta(options.onBehalfOf ? { [ON_BEHALF_OF_META]: { sub: options.onBehalfOf.sub, client_id: options.onBehalfOf.client_id } } : {}, ctx) }, { signal: merged, timeout: this.timeoutMs });
-        }, options.signal),
+          return client.callTool({ name: tool, arguments: args, _meta: injectMeta(options.onBehalfOf ? { [ON_BEHALF_OF_META]: { sub: options.onBehalfOf.sub, client_id: options.onBehalfOf.client_id } } : {}, ctx) }, { signal, timeout: this.timeoutMs });
+        }, parent),
       );
       if (result.isError) {
         const body = errorBodyOf(result);
@@ -217,7 +222,7 @@ export class McpUpstream {
       // Bypass the SDK's tools/list cache: a cached list makes the next callTool compile
       // every output schema again (ajv keeps each compiled copy: memory grew with every check).
       const result = await this.idempotentPolicy.execute(async ({ signal }) =>
-        (await this.connect()).listTools(undefined, { signal, timeout: this.timeoutMs, cacheMode: 'bypass' }),
+        (await this.connect()).listTools(undefined, { signal, timeout: this.timeoutMs, cacheMode: 'bypass' }), new AbortController().signal,
       );
       return result.tools;
     } catch (error) {
