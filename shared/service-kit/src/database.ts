@@ -10,7 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, SQL } from 'drizzle-orm';
 import { DbObserver, instrumentPglite, instrumentPostgresJs } from './db-instrument';
-import { ensureEmbeddedFolder } from './embedded-folder';
+import { ensureEmbeddedFolder, useEmbeddedEngineFlags } from './embedded-folder';
 
 /** The drizzle handle domain code uses, whichever driver is behind it. */
 export type AppDatabase<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<PgQueryResultHKT, TSchema>;
@@ -115,6 +115,7 @@ export const EMBEDDED_POSTGRESQL_CONF = ['shared_buffers = 16MB'];
 async function openEmbedded<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
   const inMemory = options.embeddedDir.startsWith('memory://');
   if (!inMemory) await ensureEmbeddedFolder(path.resolve(options.embeddedDir), EMBEDDED_POSTGRESQL_CONF);
+  useEmbeddedEngineFlags();
   const pg = await PGlite.create(inMemory ? undefined : path.resolve(options.embeddedDir), { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
   await migratePglite(drizzlePglite(pg), { migrationsFolder: options.migrationsFolder });
   const db = drizzlePglite(instrumentPglite(pg, options.observer), { schema: options.schema }) as unknown as AppDatabase<TSchema>;

@@ -1,6 +1,31 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+
+/**
+ * V8 flags for a process that runs PGlite. `--liftoff-only`: PostgreSQL's
+ * WebAssembly stays on V8's baseline compiler; without it V8 recompiles the
+ * hot part of a 9 MB module with its optimising compiler, in the background,
+ * and keeps both copies. Measured on this machine (PGlite 0.5): a database
+ * opened and worked 186-206 MB resident instead of 213-223, 6.8-8.7 s of
+ * CPU instead of 8.8-9.6 for the same work; initdb 3.0-3.6 s of CPU instead
+ * of 4.8-5.1. It touches only WebAssembly (JavaScript keeps every tier).
+ */
+export const EMBEDDED_V8_FLAGS = ['--liftoff-only'];
+
+let engineSet = false;
+/**
+ * Sets EMBEDDED_V8_FLAGS in this process, before PGlite compiles its module
+ * (V8 reads them when a module is compiled and when it would tier up). Done
+ * here rather than on the command line, so every way of starting a service
+ * (npm start, the image, the tests) gets it, and only when it runs PGlite.
+ */
+export function useEmbeddedEngineFlags(): void {
+  if (engineSet) return;
+  engineSet = true;
+  for (const flag of EMBEDDED_V8_FLAGS) v8.setFlagsFromString(flag);
+}
 
 /**
  * Creating an embedded database (PGlite's initdb) grows its WebAssembly
@@ -46,7 +71,7 @@ export async function ensureEmbeddedFolder(dir: string, postgresqlConf: readonly
   const creatorPid = await new Promise<number>((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ['-e', CREATE_IN_CHILD, require.resolve('@electric-sql/pglite'), staging, JSON.stringify(postgresqlConf)],
+      [...EMBEDDED_V8_FLAGS, '-e', CREATE_IN_CHILD, require.resolve('@electric-sql/pglite'), staging, JSON.stringify(postgresqlConf)],
       // No inherited NODE_OPTIONS: the child needs neither the service's heap budget nor its preloads.
       { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 120_000, maxBuffer: 1 << 20 },
       (error, _stdout, stderr) => {
