@@ -7,10 +7,10 @@ import * as v8 from 'node:v8';
  * V8 flags for a process that runs PGlite. `--liftoff-only`: PostgreSQL's
  * WebAssembly stays on V8's baseline compiler; without it V8 recompiles the
  * hot part of a 9 MB module with its optimising compiler, in the background,
- * and keeps both copies. Measured on this machine (PGlite 0.5): a database
- * opened and worked 186-206 MB resident instead of 213-223, 6.8-8.7 s of
- * CPU instead of 8.8-9.6 for the same work; initdb 3.0-3.6 s of CPU instead
- * of 4.8-5.1. It touches only WebAssembly (JavaScript keeps every tier).
+ * and keeps both copies. Measured on this machine (PGlite 0.5; open, 20 000
+ * statements, a GC): 204-211 MB resident instead of 253-258, 6.4 s of CPU
+ * instead of 7.3-7.7; initdb 3.0-3.6 s of CPU instead of 4.8-5.1 (see
+ * bench/README.md). It touches only WebAssembly (JavaScript keeps every tier).
  */
 export const EMBEDDED_V8_FLAGS = ['--liftoff-only'];
 
