@@ -159,6 +159,19 @@ export class McpUpstream {
     };
   }
 
+  /**
+   * Runs `attempt` under `policy`, with `parent` (the caller's signal) or a
+   * signal of this call's own as the policies' parent. cockatiel's default
+   * parent is one never-aborted signal for the whole process, and its timeout
+   * policy hangs an abort listener on the parent for every call in flight:
+   * past ten concurrent upstream calls node warned of a leak
+   * (MaxListenersExceededWarning). The attempt's signal follows the parent,
+   * so a caller's signal needs no merging into it.
+   */
+  private execute<T>(policy: IPolicy, attempt: (signal: AbortSignal) => Promise<T>, parent: AbortSignal = new AbortController().signal): Promise<T> {
+    return policy.execute(({ signal }) => attempt(signal), parent);
+  }
+
   /** Pings the upstream's /ready; used as a readiness check. */
   async ready(): Promise<boolean> {
     try {
@@ -182,17 +195,15 @@ export class McpUpstream {
     let status = 'success';
     try {
       const policy = options.idempotent ? this.idempotentPolicy : this.policy;
-      // cockatiel's default parent signal is one never-aborted signal for the whole process, and
-      // its timeout policy hangs an abort listener on the parent for every call in flight: past
-      // ten concurrent upstream calls node warned of a leak (MaxListenersExceededWarning). So
-      // every call has a parent of its own. The attempt's signal follows the parent, so the
-      // caller's signal needs no merging into it.
-      const parent = options.signal ?? new AbortController().signal;
       const result = await context.with(ctx, () =>
-        policy.execute(async ({ signal }) => {
-          const client = await this.connect();
-          return client.callTool({ name: tool, arguments: args, _meta: injectMeta(options.onBehalfOf ? { [ON_BEHALF_OF_META]: { sub: options.onBehalfOf.sub, client_id: options.onBehalfOf.client_id } } : {}, ctx) }, { signal, timeout: this.timeoutMs });
-        }, parent),
+        this.execute(
+          policy,
+          async (signal) => {
+            const client = await this.connect();
+            return client.callTool({ name: tool, arguments: args, _meta: injectMeta(options.onBehalfOf ? { [ON_BEHALF_OF_META]: { sub: options.onBehalfOf.sub, client_id: options.onBehalfOf.client_id } } : {}, ctx) }, { signal, timeout: this.timeoutMs });
+          },
+          options.signal,
+        ),
       );
       if (result.isError) {
         const body = errorBodyOf(result);
@@ -221,9 +232,7 @@ export class McpUpstream {
     try {
       // Bypass the SDK's tools/list cache: a cached list makes the next callTool compile
       // every output schema again (ajv keeps each compiled copy: memory grew with every check).
-      const result = await this.idempotentPolicy.execute(async ({ signal }) =>
-        (await this.connect()).listTools(undefined, { signal, timeout: this.timeoutMs, cacheMode: 'bypass' }), new AbortController().signal,
-      );
+      const result = await this.execute(this.idempotentPolicy, async (signal) => (await this.connect()).listTools(undefined, { signal, timeout: this.timeoutMs, cacheMode: 'bypass' }));
       return result.tools;
     } catch (error) {
       throw new ToolError('DEPENDENCY_UNAVAILABLE', `The ${this.options.name} service did not list its tools (${error instanceof Error ? error.message : String(error)}).`);
