@@ -113,10 +113,10 @@ async function openPostgres<TSchema extends Record<string, unknown>>(options: Da
 export const EMBEDDED_POSTGRESQL_CONF = ['shared_buffers = 16MB'];
 
 async function openEmbedded<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<Database<TSchema>> {
-  const inMemory = options.embeddedDir.startsWith('memory://');
-  if (!inMemory) await ensureEmbeddedFolder(path.resolve(options.embeddedDir), EMBEDDED_POSTGRESQL_CONF);
+  const dir = options.embeddedDir.startsWith('memory://') ? undefined : path.resolve(options.embeddedDir);
+  if (dir) await ensureEmbeddedFolder(dir, EMBEDDED_POSTGRESQL_CONF);
   useEmbeddedEngineFlags();
-  const pg = await PGlite.create(inMemory ? undefined : path.resolve(options.embeddedDir), { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
+  const pg = await PGlite.create(dir, { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
   await migratePglite(drizzlePglite(pg), { migrationsFolder: options.migrationsFolder });
   const db = drizzlePglite(instrumentPglite(pg, options.observer), { schema: options.schema }) as unknown as AppDatabase<TSchema>;
   return {

@@ -14,16 +14,14 @@ import * as v8 from 'node:v8';
  */
 export const EMBEDDED_V8_FLAGS = ['--liftoff-only'];
 
-let engineSet = false;
 /**
  * Sets EMBEDDED_V8_FLAGS in this process, before PGlite compiles its module
  * (V8 reads them when a module is compiled and when it would tier up). Done
  * here rather than on the command line, so every way of starting a service
  * (npm start, the image, the tests) gets it, and only when it runs PGlite.
+ * Setting a flag again is harmless.
  */
 export function useEmbeddedEngineFlags(): void {
-  if (engineSet) return;
-  engineSet = true;
   for (const flag of EMBEDDED_V8_FLAGS) v8.setFlagsFromString(flag);
 }
 
