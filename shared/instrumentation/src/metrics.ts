@@ -34,11 +34,20 @@ export interface ServiceMetrics {
   upstreamContractViolations: Gauge<'server'>;
 }
 
+/**
+ * How often the event-loop lag is sampled (prom-client's default is every
+ * 10 ms). Each sample is a timer that wakes the process: at 10 ms an idle
+ * service woke about 200 times a second (strace) and spent 6–9 ms of CPU a
+ * second doing nothing else. Every 50 ms still catches any stall that
+ * matters for the lag metrics (nodejs_eventloop_lag_*), at a fifth of the wake-ups.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 50;
+
 /** Builds the registry with every metric name in SPEC (plus process metrics). */
 export function createMetrics(options: MetricsOptions): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: options.service });
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const registers = [registry];
   return {
     registry,
