@@ -4,10 +4,25 @@ import { LIMITS } from './limits';
 
 export type CacheStatus = 'ok' | 'degraded' | 'disabled';
 
+/**
+ * One read of a key in flight: its value may be stored once the read ends.
+ * `stale` turns true when the key is invalidated meanwhile (by this process
+ * or, through Redis, by another replica): the value read before the change
+ * must then not be stored, here or in Redis.
+ */
+interface Fill {
+  stale: boolean;
+  end(): void;
+}
+
+const NEVER_STALE: Fill = { stale: false, end: () => undefined };
+
 /** Where cached values live: Redis, or this process's memory. */
 interface CacheStore {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Starts watching `key` for the read about to happen. */
+  watch(key: string): Fill;
+  get(key: string, fill: Fill): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number, fill: Fill): Promise<void>;
   del(key: string): Promise<void>;
   status(): CacheStatus;
   close(): Promise<void>;
@@ -17,6 +32,11 @@ interface CacheStore {
 class MemoryStore implements CacheStore {
   private readonly entries = new Map<string, { value: string; expires: number }>();
   constructor(private readonly maxEntries: number = LIMITS.memoryCacheEntries) {}
+
+  /** One process, one copy: a read and an invalidation cannot interleave on it in a way a fill could miss. */
+  watch(): Fill {
+    return NEVER_STALE;
+  }
 
   async get(key: string) {
     const entry = this.entries.get(key);
@@ -47,6 +67,84 @@ class MemoryStore implements CacheStore {
   }
 }
 
+/** Every entry of the near cache, as one invalidation message: never a key (keys are `<service>:<cache>:<id>`). */
+const ALL_KEYS = '*';
+
+/**
+ * This process's copy of entries it read from Redis: a hit costs no Redis
+ * round trip (and no span). Every replica of the service subscribes to the
+ * service's invalidation channel, and every invalidation is published there
+ * right after its DEL, so a replica drops its copy when another one changes
+ * the record. Messages are only delivered to a live subscription: while the
+ * subscriber connection is down the near cache is off and empty, and it comes
+ * back on only once subscribed again, so no invalidation can slip past it.
+ */
+class NearCache {
+  private readonly entries = new Map<string, { value: string; expires: number }>();
+  /** Reads in flight by key (see {@link Fill}). */
+  private readonly fills = new Map<string, Set<Fill>>();
+  private live = false;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries: number = LIMITS.nearCacheEntries,
+  ) {}
+
+  get(key: string): string | undefined {
+    if (!this.live) return undefined;
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires > Date.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  /** Keeps `value` unless the key changed since `fill` began. */
+  remember(key: string, value: string, fill: Fill): void {
+    if (!this.live || fill.stale) return;
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+
+  watch(key: string): Fill {
+    const fills = this.fills;
+    let set = fills.get(key);
+    if (!set) fills.set(key, (set = new Set()));
+    const fill: Fill = {
+      stale: false,
+      end() {
+        set.delete(fill);
+        if (set.size === 0 && fills.get(key) === set) fills.delete(key);
+      },
+    };
+    set.add(fill);
+    return fill;
+  }
+
+  /** `key` (or every key, for {@link ALL_KEYS}) changed: forget it, and mark the reads in flight stale. */
+  drop(key: string): void {
+    if (key === ALL_KEYS) {
+      this.entries.clear();
+      for (const set of this.fills.values()) for (const fill of set) fill.stale = true;
+      return;
+    }
+    this.entries.delete(key);
+    for (const fill of this.fills.get(key) ?? []) fill.stale = true;
+  }
+
+  /** Subscribed: entries read from now on are kept. */
+  on(): void {
+    this.live = true;
+  }
+
+  /** Not subscribed (messages may be lost): empty, and nothing read now may be kept. */
+  off(): void {
+    this.live = false;
+    this.drop(ALL_KEYS);
+  }
+}
+
 /**
  * Redis store that never fails a caller: with Redis unreachable (at start or
  * mid-run) every operation answers "miss" at once and the status is degraded
@@ -69,12 +167,18 @@ class RedisStore implements CacheStore {
    * service's cache is treated as stale and deleted by prefix on reconnect.
    */
   private allStale = false;
+  private readonly near: NearCache;
+  /** The connection that receives invalidations (a subscribed connection runs no other command). */
+  private readonly subscriber: Redis;
+  /** Where this service's invalidations are published: `<service>:invalidations`. */
+  readonly channel: string;
 
   constructor(
     url: string,
     private readonly logger: Logger,
     /** Prefix of every cache key of this service (`<service>:`), for the bulk invalidation. */
     private readonly keyPrefix: string,
+    ttlSeconds: number,
     private readonly maxStaleKeys: number = LIMITS.staleCacheKeys,
   ) {
     this.redis = new Redis(url, {
@@ -91,6 +195,23 @@ class RedisStore implements CacheStore {
       this.degraded = false;
       void this.retryInvalidations();
     });
+    this.near = new NearCache(Math.min(ttlSeconds, LIMITS.nearCacheSeconds) * 1000);
+    this.channel = `${keyPrefix}invalidations`;
+    // Subscribed by hand on every (re)connect, so the near cache turns on only once the subscription is confirmed.
+    this.subscriber = this.redis.duplicate({ autoResubscribe: false, connectionName: `${keyPrefix}near-cache` });
+    this.subscriber.on('error', () => undefined); // the main connection reports Redis being away
+    this.subscriber.on('close', () => this.near.off());
+    this.subscriber.on('ready', () => void this.subscribe());
+    this.subscriber.on('message', (_channel: string, key: string) => this.near.drop(key));
+  }
+
+  private async subscribe() {
+    try {
+      await this.subscriber.subscribe(this.channel);
+      this.near.on();
+    } catch {
+      // Not subscribed: the near cache stays off until the next reconnect.
+    }
   }
 
   private markDegraded(error: unknown) {
@@ -117,12 +238,18 @@ class RedisStore implements CacheStore {
       return;
     }
     for (const key of [...this.staleKeys]) {
-      const deleted = await this.guard(false, async () => {
-        await this.redis.del(key);
-        return true;
-      });
-      if (deleted) this.staleKeys.delete(key);
+      if (await this.deleteAndPublish(key)) this.staleKeys.delete(key);
     }
+  }
+
+  /** DEL `key`, then tell every replica to drop its copy (one round trip; DEL runs first). */
+  private deleteAndPublish(key: string): Promise<boolean> {
+    return this.guard(false, async () => {
+      const replies = await this.redis.pipeline().del(key).publish(this.channel, key).exec();
+      const failed = replies?.find(([error]) => error)?.[0];
+      if (failed) throw failed;
+      return true;
+    });
   }
 
   /** Deletes every key under this service's prefix (SCAN, not KEYS: Redis stays responsive). */
@@ -134,26 +261,39 @@ class RedisStore implements CacheStore {
         if (keys.length) await this.redis.del(...keys);
         cursor = next;
       } while (cursor !== '0');
+      await this.redis.publish(this.channel, ALL_KEYS);
       return true;
     });
   }
 
-  get(key: string) {
-    if (this.allStale || this.staleKeys.has(key)) return Promise.resolve(undefined);
-    return this.guard(undefined, async () => (await this.redis.get(key)) ?? undefined);
+  watch(key: string): Fill {
+    return this.near.watch(key);
   }
 
-  set(key: string, value: string, ttlSeconds: number) {
+  get(key: string, fill: Fill) {
+    if (this.allStale || this.staleKeys.has(key)) return Promise.resolve(undefined);
+    if (this.status() === 'ok') {
+      const near = this.near.get(key);
+      if (near !== undefined) return Promise.resolve(near);
+    }
+    return this.guard(undefined, async () => {
+      const value = (await this.redis.get(key)) ?? undefined;
+      if (value !== undefined) this.near.remember(key, value, fill);
+      return value;
+    });
+  }
+
+  set(key: string, value: string, ttlSeconds: number, fill: Fill) {
+    if (fill.stale) return Promise.resolve(); // loaded before a change this process has heard of: not worth keeping
     return this.guard(undefined, async () => {
       await this.redis.set(key, value, 'EX', ttlSeconds);
+      this.near.remember(key, value, fill);
     });
   }
 
   async del(key: string) {
-    const deleted = await this.guard(false, async () => {
-      await this.redis.del(key);
-      return true;
-    });
+    this.near.drop(key);
+    const deleted = await this.deleteAndPublish(key);
     if (!deleted) {
       if (this.staleKeys.size >= this.maxStaleKeys) this.allStale = true;
       else this.staleKeys.add(key);
@@ -166,6 +306,7 @@ class RedisStore implements CacheStore {
   }
 
   async close() {
+    this.subscriber.disconnect();
     this.redis.disconnect();
   }
 }
@@ -186,7 +327,7 @@ export class Cache {
   private readonly store: CacheStore;
 
   constructor(private readonly options: CacheOptions) {
-    this.store = options.redisUrl ? new RedisStore(options.redisUrl, options.logger, `${options.service}:`) : new MemoryStore();
+    this.store = options.redisUrl ? new RedisStore(options.redisUrl, options.logger, `${options.service}:`, options.ttlSeconds) : new MemoryStore();
   }
 
   key(cache: string, id: string): string {
@@ -197,15 +338,20 @@ export class Cache {
   async getOrLoad<T>(cache: string, id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     if (this.options.ttlSeconds === 0) return load();
     const key = this.key(cache, id);
-    const cached = await this.store.get(key);
-    if (cached !== undefined) {
-      this.options.metrics.cacheHits.inc({ cache });
-      return JSON.parse(cached) as T;
+    const fill = this.store.watch(key);
+    try {
+      const cached = await this.store.get(key, fill);
+      if (cached !== undefined) {
+        this.options.metrics.cacheHits.inc({ cache });
+        return JSON.parse(cached) as T;
+      }
+      this.options.metrics.cacheMisses.inc({ cache });
+      const value = await load();
+      if (value !== undefined) await this.store.set(key, JSON.stringify(value), this.options.ttlSeconds, fill);
+      return value;
+    } finally {
+      fill.end();
     }
-    this.options.metrics.cacheMisses.inc({ cache });
-    const value = await load();
-    if (value !== undefined) await this.store.set(key, JSON.stringify(value), this.options.ttlSeconds);
-    return value;
   }
 
   /** Drops `cache`/`id` so the next read loads fresh data. */

@@ -13,6 +13,15 @@ export const LIMITS = {
    */
   memoryCacheEntries: 10_000,
   /**
+   * With Redis: entries this process keeps of what it read from Redis (its
+   * near cache), the oldest evicted first, each for at most
+   * nearCacheSeconds (or CACHE_TTL_SECONDS, if shorter). The reads in
+   * flight it tracks (so an invalidation that arrives during one keeps its
+   * stale value out) are bounded by concurrency: each leaves when it ends.
+   */
+  nearCacheEntries: 10_000,
+  nearCacheSeconds: 5,
+  /**
    * Access tokens whose signature and claims verified, kept so a client's
    * next request with the same token skips the signature check: at most this
    * many (the oldest is dropped first), each until its exp or for

@@ -1,4 +1,5 @@
 import { TcpProxy, testRedisUrl } from '@fedmcp/testing';
+import Redis from 'ioredis';
 import { createLogger, createMetrics, ServiceMetrics } from '@fedmcp/instrumentation';
 import { Cache } from '../src';
 
@@ -178,5 +179,123 @@ for (const redisUrl of redisBackends) describe('Cache with Redis stopped and res
       await cache.close();
       await proxy.close();
     }
+  });
+});
+
+/** Polls `check` until it holds (true) or `ms` pass; answers whether it held. */
+async function until(check: () => Promise<boolean>, ms = 2000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+}
+
+// Deadlines below stay under LIMITS.nearCacheSeconds (5 s): a copy that was not dropped would still be served.
+for (const redisUrl of redisBackends) describe('Near cache: each replica keeps what it read from Redis', () => {
+  let service: string;
+  let raw: Redis;
+  const replicas: Cache[] = [];
+  const load = (value: unknown) => async () => value;
+
+  /** A replica of `service` whose invalidation subscription is live. */
+  async function replica(): Promise<Cache> {
+    const cache = new Cache({ service, redisUrl, ttlSeconds: 60, metrics: createMetrics({ service: 'kit-test', defaultMetrics: false }), logger });
+    replicas.push(cache);
+    const subscribed = await until(async () => {
+      const [, count] = (await raw.pubsub('NUMSUB', `${service}:invalidations`)) as [string, number];
+      return count === replicas.length && cache.status() === 'ok';
+    }, 5000);
+    expect(subscribed).toBe(true);
+    return cache;
+  }
+
+  /** What `cache` answers for the key right now (a load would answer 'loaded'). */
+  const read = (cache: Cache, id = 'k') => cache.getOrLoad('c', id, load('loaded'));
+  /** Changes the Redis entry behind every replica's back (no invalidation published). */
+  const behind = (value: unknown, id = 'k') => raw.set(`${service}:c:${id}`, JSON.stringify(value), 'EX', 60);
+
+  beforeEach(() => {
+    service = `kit-near-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    raw = new Redis(redisUrl);
+  });
+
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((cache) => cache.close()));
+    raw.disconnect();
+  });
+
+  it('answers a repeated read from its own copy, not from Redis, until told to drop everything', async () => {
+    const a = await replica();
+    expect(await a.getOrLoad('c', 'k', load({ v: 1 }))).toEqual({ v: 1 });
+    await behind({ v: 'changed behind its back' });
+    expect(await read(a)).toEqual({ v: 1 });
+    // The message a bulk deletion (by prefix) publishes.
+    await raw.publish(`${service}:invalidations`, '*');
+    expect(await until(async () => JSON.stringify(await read(a)) === JSON.stringify({ v: 'changed behind its back' }))).toBe(true);
+  });
+
+  it('drops its copy when another replica invalidates the key', async () => {
+    const a = await replica();
+    const b = await replica();
+    expect(await a.getOrLoad('c', 'k', load({ v: 1 }))).toEqual({ v: 1 });
+    expect(await b.getOrLoad('c', 'k', load({ v: 'unused' }))).toEqual({ v: 1 });
+    await b.invalidate('c', 'k'); // b changed the record
+    expect(await until(async () => JSON.stringify(await a.getOrLoad('c', 'k', load({ v: 2 }))) === JSON.stringify({ v: 2 }))).toBe(true);
+    expect(await b.getOrLoad('c', 'k', load({ v: 'unused' }))).toEqual({ v: 2 });
+  });
+
+  it('keeps a value read before a change out of both caches, when the change comes from this replica or another', async () => {
+    const a = await replica();
+    const b = await replica();
+    for (const [who, invalidate] of [
+      ['this replica', async () => a.invalidate('c', 'k')],
+      [
+        'another replica',
+        async () => {
+          // Messages arrive in order: once a has dropped "marker", it has also heard of "k".
+          await a.getOrLoad('c', 'marker', load('kept'));
+          await b.invalidate('c', 'k');
+          await b.invalidate('c', 'marker');
+          await behind('dropped', 'marker');
+          expect(await until(async () => (await read(a, 'marker')) === 'dropped')).toBe(true);
+        },
+      ],
+    ] as const) {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const reading = a.getOrLoad('c', 'k', async () => {
+        await gate;
+        return { v: `old, read before the change by ${who}` };
+      });
+      // The read is watched from its start: the change below reaches it whether it is at its Redis read or its load.
+      await invalidate();
+      release();
+      expect(await reading).toEqual({ v: `old, read before the change by ${who}` });
+      expect(await raw.get(`${service}:c:k`)).toBeNull();
+      expect(await a.getOrLoad('c', 'k', load({ v: 'new' }))).toEqual({ v: 'new' });
+      await a.invalidate('c', 'k');
+    }
+  });
+
+  it('turns off and empties itself while its subscription is down, and on again once subscribed', async () => {
+    const a = await replica();
+    expect(await a.getOrLoad('c', 'k', load({ v: 1 }))).toEqual({ v: 1 });
+    const clients = String(await raw.client('LIST')).split('\n');
+    const subscriber = clients.find((line) => line.includes(` name=${service}:near-cache `));
+    expect(subscriber).toBeDefined();
+    await raw.client('KILL', 'ID', /\bid=(\d+)/.exec(subscriber!)![1]);
+    // Invalidations published now would be lost: the copy must not be served.
+    await behind({ v: 'changed while unsubscribed' });
+    expect(await until(async () => JSON.stringify(await read(a)) === JSON.stringify({ v: 'changed while unsubscribed' }))).toBe(true);
+    // Subscribed again (ioredis reconnects by itself): reads are kept once more.
+    let n = 0;
+    const servedFromCopy = await until(async () => {
+      const first = await read(a);
+      await behind({ n: ++n });
+      return JSON.stringify(await read(a)) === JSON.stringify(first);
+    }, 5000);
+    expect(servedFromCopy).toBe(true);
   });
 });
