@@ -168,8 +168,8 @@ class RedisStore implements CacheStore {
    */
   private allStale = false;
   private readonly near: NearCache;
-  /** The connection that receives invalidations (a subscribed connection runs no other command). */
-  private readonly subscriber: Redis;
+  /** The connection that receives invalidations (a subscribed connection runs no other command); none at TTL 0. */
+  private readonly subscriber: Redis | undefined;
   /** Where this service's invalidations are published: `<service>:invalidations`. */
   readonly channel: string;
 
@@ -197,20 +197,27 @@ class RedisStore implements CacheStore {
     });
     this.near = new NearCache(Math.min(ttlSeconds, LIMITS.nearCacheSeconds) * 1000);
     this.channel = `${keyPrefix}invalidations`;
-    // Subscribed by hand on every (re)connect, so the near cache turns on only once the subscription is confirmed.
-    this.subscriber = this.redis.duplicate({ autoResubscribe: false, connectionName: `${keyPrefix}near-cache` });
-    this.subscriber.on('error', () => undefined); // the main connection reports Redis being away
-    this.subscriber.on('close', () => this.near.off());
-    this.subscriber.on('ready', () => void this.subscribe());
-    this.subscriber.on('message', (_channel: string, key: string) => this.near.drop(key));
+    // CACHE_TTL_SECONDS=0 (Redis only for the rate limiter): nothing is kept, so nothing to hear about.
+    this.subscriber = ttlSeconds > 0 ? this.listen() : undefined;
   }
 
-  private async subscribe() {
+  /** The subscriber connection, subscribed by hand on every (re)connect so the near cache turns on only once SUBSCRIBE has answered. */
+  private listen(): Redis {
+    const subscriber = this.redis.duplicate({ autoResubscribe: false, connectionName: `${this.keyPrefix}near-cache` });
+    subscriber.on('error', () => undefined); // the main connection reports Redis being away
+    subscriber.on('close', () => this.near.off());
+    subscriber.on('ready', () => void this.subscribe(subscriber));
+    subscriber.on('message', (_channel: string, key: string) => this.near.drop(key));
+    return subscriber;
+  }
+
+  private async subscribe(subscriber: Redis) {
     try {
-      await this.subscriber.subscribe(this.channel);
+      await subscriber.subscribe(this.channel);
       this.near.on();
-    } catch {
-      // Not subscribed: the near cache stays off until the next reconnect.
+    } catch (error) {
+      // Not subscribed (say an ACL without SUBSCRIBE): every read goes to Redis until the next reconnect.
+      this.logger.warn('cache: could not subscribe to invalidations; reading every entry from Redis', { channel: this.channel, error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -306,7 +313,7 @@ class RedisStore implements CacheStore {
   }
 
   async close() {
-    this.subscriber.disconnect();
+    this.subscriber?.disconnect();
     this.redis.disconnect();
   }
 }

@@ -279,6 +279,19 @@ for (const redisUrl of redisBackends) describe('Near cache: each replica keeps w
     }
   });
 
+  it('is not kept, and nothing is subscribed, when caching is off (TTL 0)', async () => {
+    const off = new Cache({ service, redisUrl, ttlSeconds: 0, metrics: createMetrics({ service: 'kit-test', defaultMetrics: false }), logger });
+    try {
+      expect(await until(async () => off.redisClient()?.status === 'ready')).toBe(true);
+      await replica(); // a caching replica of the same service: the subscriptions counted are its alone
+      await sleep(200); // a subscriber of `off` would have connected by now (the caching replica's did)
+      const [, count] = (await raw.pubsub('NUMSUB', `${service}:invalidations`)) as [string, number];
+      expect(count).toBe(1);
+    } finally {
+      await off.close();
+    }
+  });
+
   it('turns off and empties itself while its subscription is down, and on again once subscribed', async () => {
     const a = await replica();
     expect(await a.getOrLoad('c', 'k', load({ v: 1 }))).toEqual({ v: 1 });
