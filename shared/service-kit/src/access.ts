@@ -13,15 +13,19 @@ export interface Refusal {
   message: string;
 }
 
-export type Admission = { authInfo: AuthInfo } | { refusal: Refusal };
+/** Who is calling, or why they may not call at all. */
+export type Authentication = { authInfo: AuthInfo } | { refusal: Refusal };
 
 /**
- * Decides, per /mcp request, who is calling and whether they may make this
- * request. `parsed` is the JSON-RPC body (a message or a batch) or undefined
- * for GET/DELETE.
+ * Decides, per /mcp request, who is calling (from the headers alone, before
+ * the body is read: an unauthenticated caller costs no body parsing) and then
+ * whether they may make this request.
  */
 export interface AccessGate {
-  admit(req: ExpressRequest, parsed: unknown): Admission | Promise<Admission>;
+  /** The caller, from the request's headers; a refusal is 401 (or 503 when the issuer's keys cannot be fetched). */
+  authenticate(req: ExpressRequest): Authentication | Promise<Authentication>;
+  /** Whether that caller may make this request: `parsed` is the JSON-RPC body (a message or a batch) or undefined for GET/DELETE; a refusal is 403. */
+  authorize(authInfo: AuthInfo, parsed: unknown): Refusal | undefined;
 }
 
 /**
@@ -31,6 +35,7 @@ export interface AccessGate {
 export function openGate(scopes: string[]): AccessGate {
   const granted = Object.freeze([...scopes]) as string[];
   return {
-    admit: (req) => ({ authInfo: authInfoFor(anonymousPrincipal(req.socket.remoteAddress, granted)) }),
+    authenticate: (req) => ({ authInfo: authInfoFor(anonymousPrincipal(req.socket.remoteAddress, granted)) }),
+    authorize: () => undefined,
   };
 }

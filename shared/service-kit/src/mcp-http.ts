@@ -1,7 +1,7 @@
 import express, { Request as ExpressRequest, Response as ExpressResponse, NextFunction } from 'express';
-import type { McpHttpHandler } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
 import { ATTR, describeError, context, markSpanError, startMcpServerSpan, ServiceMetrics, Logger, McpMessageInfo } from '@fedmcp/instrumentation';
-import type { AccessGate } from './access';
+import type { AccessGate, Refusal } from './access';
 import { principalOf } from './principal';
 import { methodLabel } from './limits';
 import { RateLimit, rateLimitKey } from './rate-limit';
@@ -161,7 +161,7 @@ async function sendWebResponse(res: ExpressResponse, response: Response, body: s
 
 export interface McpRouteDeps {
   handler: McpHttpHandler;
-  /** Decides who is calling and whether they may (401/403 before the SDK sees the request). */
+  /** Decides who is calling (401 before the body is read) and whether they may (403 before the SDK sees the request). */
   gate: AccessGate;
   /** RATE_LIMIT_PER_MINUTE, spent per principal after admission; absent = unlimited. */
   rateLimit?: RateLimit;
@@ -169,11 +169,18 @@ export interface McpRouteDeps {
   logger: Logger;
 }
 
+/** Answers a refused request: its status, challenge and JSON-RPC error. */
+function sendRefusal(res: ExpressResponse, refusal: Refusal, id: string | number | null): void {
+  jsonRpcError(res, refusal.status, refusal.code, refusal.message, id, refusal.challenge ? { 'WWW-Authenticate': refusal.challenge } : undefined);
+}
+
 /**
- * The POST/GET/DELETE /mcp route: reads the body under a 1 MB limit, refuses
- * absurd nesting, opens the MCP SERVER span (parented on params._meta
- * traceparent), hands the request to the SDK and turns protocol-level
- * JSON-RPC errors into 4xx answers.
+ * The POST/GET/DELETE /mcp route: learns who is calling from the headers
+ * (an unauthenticated request gets its 401 before its body is read, so it
+ * costs no parsing), reads the body under a 1 MB limit, refuses absurd
+ * nesting, opens the MCP SERVER span (parented on params._meta traceparent),
+ * checks the caller may make the request, hands it to the SDK and turns
+ * protocol-level JSON-RPC errors into 4xx answers.
  */
 export function mcpRoute(deps: McpRouteDeps) {
   const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
@@ -182,6 +189,16 @@ export function mcpRoute(deps: McpRouteDeps) {
     jsonRpcError(res, status, code, message, id);
   };
   return [
+    async (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
+      const authentication = await deps.gate.authenticate(req);
+      if ('refusal' in authentication) {
+        // No id: the body, where it is, is never read.
+        deps.metrics.requests.inc({ method: 'unauthenticated', status: 'error' });
+        return sendRefusal(res, authentication.refusal, null);
+      }
+      res.locals.authInfo = authentication.authInfo;
+      next();
+    },
     (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
       const problem = req.method === 'POST' ? unsupportedMediaType(req.get('content-type')) : undefined;
       if (problem) return refuse(res, 415, -32000, `Unsupported Media Type: ${problem}`);
@@ -211,15 +228,15 @@ export function mcpRoute(deps: McpRouteDeps) {
       const info = single ? describe(single, req) : { method: Array.isArray(parsed) ? 'batch' : req.method };
       const { span, ctx } = startMcpServerSpan(info);
       try {
-        const admission = await deps.gate.admit(req, parsed);
-        if ('refusal' in admission) {
-          const { refusal } = admission;
+        const authInfo = res.locals.authInfo as AuthInfo;
+        const refusal = deps.gate.authorize(authInfo, parsed);
+        if (refusal) {
           span.setAttribute('http.response.status_code', refusal.status);
           markSpanError(span, String(refusal.status));
           deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'error' });
-          return jsonRpcError(res, refusal.status, refusal.code, refusal.message, single?.id ?? null, refusal.challenge ? { 'WWW-Authenticate': refusal.challenge } : undefined);
+          return sendRefusal(res, refusal, single?.id ?? null);
         }
-        const principal = principalOf(admission.authInfo);
+        const principal = principalOf(authInfo);
         span.setAttribute(ATTR.ENDUSER_ID, principal.sub);
         span.setAttribute(ATTR.ENDUSER_CLIENT_ID, principal.client_id);
         const waitSeconds = await deps.rateLimit?.(rateLimitKey(principal));
@@ -230,7 +247,7 @@ export function mcpRoute(deps: McpRouteDeps) {
           return jsonRpcError(res, 429, -32000, 'RATE_LIMITED: too many requests from this client; retry after the Retry-After seconds', single?.id ?? null, { 'Retry-After': String(waitSeconds) });
         }
         const request = toWebRequest(req);
-        const response = await context.with(ctx, () => deps.handler.fetch(request, parsed === undefined ? { authInfo: admission.authInfo } : { parsedBody: parsed, authInfo: admission.authInfo }));
+        const response = await context.with(ctx, () => deps.handler.fetch(request, parsed === undefined ? { authInfo } : { parsedBody: parsed, authInfo }));
         const contentType = response.headers.get('content-type') ?? '';
         const streaming = info.method === 'subscriptions/listen' || req.method === 'GET';
         const text = streaming ? undefined : await response.text();

@@ -1,7 +1,7 @@
 import type { Request as ExpressRequest, RequestHandler } from 'express';
 import { OAuthError, getOAuthProtectedResourceMetadataUrl, verifyBearerToken, type AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '@fedmcp/instrumentation';
-import type { AccessGate, Admission, Refusal } from './access';
+import type { AccessGate, Authentication, Refusal } from './access';
 import { JwtAccessTokenVerifier, KeysUnavailableError } from './token-verifier';
 
 /** JSON-RPC error codes of refused requests (the message starts with the SPEC code name). */
@@ -45,8 +45,9 @@ const READ_PREFIXES = ['resources/', 'prompts/', 'completion/', 'subscriptions/'
 
 /**
  * The OAuth 2.1 resource server in front of /mcp (SPEC, Security): a Bearer
- * JWT access token on every request, then the scope the request needs,
- * checked before the SDK (and so before any tool) sees the request. Refusals
+ * JWT access token on every request, checked before the body is read, then
+ * the scope the request needs, checked before the SDK (and so before any
+ * tool) sees the request. Refusals
  * carry SPEC's exact WWW-Authenticate forms and a JSON-RPC error body.
  *
  * Why not the SDK's `requireBearerAuth` / `scopeChallenge` responses: they
@@ -85,22 +86,23 @@ export class ResourceServer implements AccessGate {
     await this.verifier.warmUp().catch((error) => this.logKeysProblem(error));
   }
 
-  async admit(req: ExpressRequest, parsed: unknown): Promise<Admission> {
+  async authenticate(req: ExpressRequest): Promise<Authentication> {
     const header = req.headers.authorization;
     if (!header) {
       return this.unauthorized(this.noTokenChallenge, 'this server requires an OAuth access token (Authorization: Bearer <token>); the resource_metadata URL in WWW-Authenticate names the authorization server');
     }
-    let authInfo: AuthInfo;
     try {
-      authInfo = await verifyBearerToken(header, { verifier: this.verifier, expectedResource: this.resourceUrl });
+      return { authInfo: await verifyBearerToken(header, { verifier: this.verifier, expectedResource: this.resourceUrl }) };
     } catch (error) {
       if (error instanceof OAuthError) return this.unauthorized(this.badTokenChallenge, error.message);
       this.logKeysProblem(error);
       return { refusal: { status: 503, code: -32603, message: 'DEPENDENCY_UNAVAILABLE: the authorization server keys cannot be fetched right now; try again shortly' } };
     }
+  }
+
+  authorize(authInfo: AuthInfo, parsed: unknown): Refusal | undefined {
     const needed = this.scopesNeeded(parsed);
-    if (needed && !needed.every((scope) => authInfo.scopes.includes(scope))) return this.forbidden(needed, parsed);
-    return { authInfo };
+    return needed && !needed.every((scope) => authInfo.scopes.includes(scope)) ? this.forbidden(needed, parsed) : undefined;
   }
 
   /** Serves the metadata document (CORS open: browser-based clients read it). */
@@ -116,22 +118,20 @@ export class ResourceServer implements AccessGate {
     return [...new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp', new URL(this.metadataUrl).pathname])];
   }
 
-  private unauthorized(challenge: string, problem: string): Admission {
-    const refusal: Refusal = { status: 401, challenge, code: UNAUTHORIZED_RPC_CODE, message: `UNAUTHORIZED: ${problem}` };
-    return { refusal };
+  private unauthorized(challenge: string, problem: string): Authentication {
+    return { refusal: { status: 401, challenge, code: UNAUTHORIZED_RPC_CODE, message: `UNAUTHORIZED: ${problem}` } };
   }
 
-  private forbidden(needed: string[], parsed: unknown): Admission {
+  private forbidden(needed: string[], parsed: unknown): Refusal {
     const scope = needed.join(' ');
     const single = parsed as RpcMessage;
     const what = single?.method === 'tools/call' && typeof single.params?.name === 'string' ? single.params.name : String(single?.method ?? 'this request');
-    const refusal: Refusal = {
+    return {
       status: 403,
       challenge: `Bearer error="insufficient_scope", scope="${scope}", resource_metadata="${this.metadataUrl}"`,
       code: FORBIDDEN_RPC_CODE,
       message: `FORBIDDEN: ${what} needs the scope ${needed.map((s) => `"${s}"`).join(' and ')}, which this access token does not grant; request a token with it`,
     };
-    return { refusal };
   }
 
   /** The scopes a JSON-RPC message (or batch) needs beyond a valid token; undefined when none. */

@@ -86,6 +86,31 @@ export function resourceServerContract(get: () => ResourceContract): void {
     expect(message).toMatch(/access token/);
   });
 
+  it('refuses a caller without a valid token before reading the body: 401 whatever the body or its media type', async () => {
+    const { mcpUrl, issuer, readScope } = get();
+    const post = async (body: string, contentType: string, authorization?: string): Promise<RpcAnswer> => {
+      const response = await fetch(mcpUrl, { method: 'POST', headers: { ...PROTOCOL_HEADERS, 'content-type': contentType, ...(authorization ? { authorization } : {}) }, body });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+    };
+    // From a caller with a token these are 400, 415, 400 and 413: an anonymous caller cannot make the server parse them.
+    const bodies: [string, string][] = [
+      ['{"jsonrpc": "2.0", "id": 1, "method": ', 'application/json'],
+      ['{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}', 'text/plain'],
+      [`${'['.repeat(5000)}${']'.repeat(5000)}`, 'application/json'],
+      [JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { pad: 'x'.repeat(2 * 1024 * 1024) } } }), 'application/json'],
+    ];
+    for (const [body, type] of bodies) {
+      expect(expect401(await post(body, type), false)).toMatch(/access token/);
+      expect401(await post(body, type, 'Bearer not-a-jwt'), true);
+    }
+    // Authentication first, then the body: the same broken body with a token is the parse error.
+    const token = issuer.accessToken(mcpUrl, [readScope]);
+    expect((await post(bodies[0][0], 'application/json', `Bearer ${token}`)).status).toBe(400);
+    expect((await post(bodies[1][0], 'text/plain', `Bearer ${token}`)).status).toBe(415);
+    expect((await rawRpc(mcpUrl, 'tools/list', {}, { token })).status).toBe(200);
+  });
+
   it('refuses garbage, a non-Bearer scheme and a token with a broken signature (401 invalid_token, token never echoed)', async () => {
     const { mcpUrl, issuer, readScope } = get();
     expect(expect401(await rawRpc(mcpUrl, 'tools/list', {}, { token: 'not-a-jwt' }), true)).not.toContain('not-a-jwt');
