@@ -29,9 +29,40 @@ interface CacheStore {
   client?: Redis;
 }
 
-class MemoryStore implements CacheStore {
+/** Strings kept in this process: at most `max`, the oldest evicted first (a Map keeps insertion order), each until it expires. */
+class ExpiringEntries {
   private readonly entries = new Map<string, { value: string; expires: number }>();
-  constructor(private readonly maxEntries: number = LIMITS.memoryCacheEntries) {}
+  constructor(private readonly max: number) {}
+
+  get(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires > Date.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  /** Stores `key` as the newest entry; a key stored again replaces its old entry rather than evicting another. */
+  set(key: string, value: string, ttlMs: number): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, expires: Date.now() + ttlMs });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+class MemoryStore implements CacheStore {
+  private readonly entries: ExpiringEntries;
+  constructor(maxEntries: number = LIMITS.memoryCacheEntries) {
+    this.entries = new ExpiringEntries(maxEntries);
+  }
 
   /** One process, one copy: a read and an invalidation cannot interleave on it in a way a fill could miss. */
   watch(): Fill {
@@ -39,19 +70,11 @@ class MemoryStore implements CacheStore {
   }
 
   async get(key: string) {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    return this.entries.get(key);
   }
 
   async set(key: string, value: string, ttlSeconds: number) {
-    // Map keeps insertion order: evict the oldest entry when full.
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+    this.entries.set(key, value, ttlSeconds * 1000);
   }
 
   async del(key: string) {
@@ -80,31 +103,20 @@ const ALL_KEYS = '*';
  * back on only once subscribed again, so no invalidation can slip past it.
  */
 class NearCache {
-  private readonly entries = new Map<string, { value: string; expires: number }>();
+  private readonly entries = new ExpiringEntries(LIMITS.nearCacheEntries);
   /** Reads in flight by key (see {@link Fill}). */
   private readonly fills = new Map<string, Set<Fill>>();
   private live = false;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number = LIMITS.nearCacheEntries,
-  ) {}
+  constructor(private readonly ttlMs: number) {}
 
   get(key: string): string | undefined {
-    if (!this.live) return undefined;
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires > Date.now()) return entry.value;
-    this.entries.delete(key);
-    return undefined;
+    return this.live ? this.entries.get(key) : undefined;
   }
 
   /** Keeps `value` unless the key changed since `fill` began. */
   remember(key: string, value: string, fill: Fill): void {
-    if (!this.live || fill.stale) return;
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    if (this.live && !fill.stale) this.entries.set(key, value, this.ttlMs);
   }
 
   watch(key: string): Fill {

@@ -6,6 +6,16 @@ import { Cache } from '../src';
 const logger = createLogger({ service: 'kit-test', level: 'error' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `check` until it holds (true) or `ms` pass; answers whether it held. */
+async function until(check: () => Promise<boolean>, ms = 2000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+}
+
 async function counts(metrics: ServiceMetrics, cache: string) {
   const value = async (metric: typeof metrics.cacheHits) => (await metric.get()).values.find((v) => v.labels.cache === cache)?.value ?? 0;
   return { hits: await value(metrics.cacheHits), misses: await value(metrics.cacheMisses) };
@@ -24,10 +34,7 @@ describe.each(stores)('Cache with the %s store', (kind, redisUrl) => {
     metrics = createMetrics({ service: 'kit-test', defaultMetrics: false });
     service = `kit-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
     cache = new Cache({ service, redisUrl, ttlSeconds: 1, metrics, logger });
-    if (redisUrl) {
-      const deadline = Date.now() + 5000;
-      while (cache.redisClient()?.status !== 'ready' && Date.now() < deadline) await sleep(20);
-    }
+    if (redisUrl) await until(async () => cache.redisClient()?.status === 'ready', 5000);
   });
 
   afterEach(() => cache.close());
@@ -126,8 +133,7 @@ async function proxiedCache(redisUrl: string) {
   const metrics = createMetrics({ service: 'kit-test', defaultMetrics: false });
   const cache = new Cache({ service: `kit-test-${Date.now().toString(36)}`, redisUrl: proxy.rewrite(redisUrl), ttlSeconds: 60, metrics, logger });
   const waitStatus = async (status: string) => {
-    const deadline = Date.now() + 8000;
-    while (cache.status() !== status && Date.now() < deadline) await sleep(50);
+    await until(async () => cache.status() === status, 8000);
     return cache.status();
   };
   return { proxy, cache, waitStatus };
@@ -181,16 +187,6 @@ for (const redisUrl of redisBackends) describe('Cache with Redis stopped and res
     }
   });
 });
-
-/** Polls `check` until it holds (true) or `ms` pass; answers whether it held. */
-async function until(check: () => Promise<boolean>, ms = 2000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-}
 
 // Deadlines below stay under LIMITS.nearCacheSeconds (5 s): a copy that was not dropped would still be served.
 for (const redisUrl of redisBackends) describe('Near cache: each replica keeps what it read from Redis', () => {
