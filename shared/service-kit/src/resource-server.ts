@@ -47,8 +47,8 @@ const READ_PREFIXES = ['resources/', 'prompts/', 'completion/', 'subscriptions/'
  * The OAuth 2.1 resource server in front of /mcp (SPEC, Security): a Bearer
  * JWT access token on every request, checked before the body is read, then
  * the scope the request needs, checked before the SDK (and so before any
- * tool) sees the request. Refusals
- * carry SPEC's exact WWW-Authenticate forms and a JSON-RPC error body.
+ * tool) sees the request. Refusals carry SPEC's exact WWW-Authenticate forms
+ * and a JSON-RPC error body.
  *
  * Why not the SDK's `requireBearerAuth` / `scopeChallenge` responses: they
  * answer with an OAuth error JSON body and always put `error=` and
