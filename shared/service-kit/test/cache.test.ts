@@ -288,6 +288,26 @@ for (const redisUrl of redisBackends) describe('Near cache: each replica keeps w
     }
   });
 
+  it('stays off, and says so, when Redis refuses the subscription (an ACL without SUBSCRIBE)', async () => {
+    const user = `${service}-nosub`;
+    await raw.acl('SETUSER', user, 'on', 'nopass', '~*', '&*', '+@all', '-subscribe');
+    const url = new URL(redisUrl);
+    url.username = user;
+    url.password = 'any';
+    const own = createLogger({ service: 'kit-test', level: 'error' });
+    const warn = jest.spyOn(own, 'warn');
+    const cache = new Cache({ service, redisUrl: url.toString(), ttlSeconds: 60, metrics: createMetrics({ service: 'kit-test', defaultMetrics: false }), logger: own });
+    try {
+      expect(await until(async () => warn.mock.calls.some(([message]) => String(message).includes('could not subscribe to invalidations')), 5000)).toBe(true);
+      expect(await cache.getOrLoad('c', 'k', load({ v: 1 }))).toEqual({ v: 1 });
+      await behind({ v: 'changed behind its back' });
+      expect(await read(cache)).toEqual({ v: 'changed behind its back' }); // read from Redis, not from a copy
+    } finally {
+      await cache.close();
+      await raw.acl('DELUSER', user);
+    }
+  });
+
   it('turns off and empties itself while its subscription is down, and on again once subscribed', async () => {
     const a = await replica();
     expect(await a.getOrLoad('c', 'k', load({ v: 1 }))).toEqual({ v: 1 });
