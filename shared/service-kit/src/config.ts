@@ -73,6 +73,12 @@ export const baseConfigSchema = z.object({
   PUBLIC_URL: httpUrl.optional(),
   /** Where to fetch the issuer's keys when its public address is not reachable from here. */
   AUTH_JWKS_URL: httpUrl.optional(),
+  /**
+   * true = answer plain 2026-07-28 tool calls without the SDK's per-request
+   * exchange (the same answer, half the CPU of a cached read); false = every
+   * request goes through the SDK handler.
+   */
+  MCP_DIRECT_TOOL_CALLS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** true = serve without authorization even on a non-loopback bind (never in production). */
   AUTH_DISABLED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });

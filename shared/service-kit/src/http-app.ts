@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger, ServiceMetrics } from '@fedmcp/instrumentation';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { jsonErrorHandler, mcpRoute } from './mcp-http';
+import type { DirectCalls } from './mcp-server';
 import { createRateLimit } from './rate-limit';
 import type { AccessGate } from './access';
 import { isLoopbackHost } from './config';
@@ -27,6 +28,8 @@ export interface HttpAppDeps {
   rateLimitPerMinute: number;
   redis?: Redis;
   handler: McpHttpHandler;
+  /** Modern tool calls answered without the SDK handler; absent = every request goes to the SDK. */
+  direct?: DirectCalls;
   gate: AccessGate;
   /** RFC 9728 protected-resource metadata (when authorization is on). */
   protectedResource?: { paths: string[]; handler: express.RequestHandler };

@@ -5,6 +5,7 @@ import type { AccessGate, Refusal } from './access';
 import { principalOf } from './principal';
 import { methodLabel } from './limits';
 import { RateLimit, rateLimitKey } from './rate-limit';
+import type { DirectCalls } from './mcp-server';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_JSON_DEPTH = 64;
@@ -161,6 +162,8 @@ async function sendWebResponse(res: ExpressResponse, response: Response, body: s
 
 export interface McpRouteDeps {
   handler: McpHttpHandler;
+  /** Modern `tools/call` requests answered without the SDK handler (MCP_DIRECT_TOOL_CALLS); absent = all go to the SDK. */
+  direct?: DirectCalls;
   /** Decides who is calling (401 before the body is read) and whether they may (403 before the SDK sees the request). */
   gate: AccessGate;
   /** RATE_LIMIT_PER_MINUTE, spent per principal after admission; absent = unlimited. */
@@ -179,8 +182,9 @@ function sendRefusal(res: ExpressResponse, refusal: Refusal, id: string | number
  * (an unauthenticated request gets its 401 before its body is read, so it
  * costs no parsing), reads the body under a 1 MB limit, refuses absurd
  * nesting, opens the MCP SERVER span (parented on params._meta traceparent),
- * checks the caller may make the request, hands it to the SDK and turns
- * protocol-level JSON-RPC errors into 4xx answers.
+ * checks the caller may make the request, answers a plain modern tool call
+ * directly and hands anything else to the SDK, turning protocol-level
+ * JSON-RPC errors into 4xx answers.
  */
 export function mcpRoute(deps: McpRouteDeps) {
   const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
@@ -245,6 +249,14 @@ export function mcpRoute(deps: McpRouteDeps) {
           markSpanError(span, 'RATE_LIMITED');
           deps.metrics.requests.inc({ method: 'rate_limited', status: 'error' });
           return jsonRpcError(res, 429, -32000, 'RATE_LIMITED: too many requests from this client; retry after the Retry-After seconds', single?.id ?? null, { 'Retry-After': String(waitSeconds) });
+        }
+        const direct = single && deps.direct?.accept(single, { protocolVersion: req.get('mcp-protocol-version'), method: req.get('mcp-method'), name: req.get('mcp-name') });
+        if (direct) {
+          const text = await context.with(ctx, () => deps.direct!.answer(direct, authInfo));
+          span.setAttribute('http.response.status_code', 200);
+          deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'ok' });
+          res.status(200).type('application/json').send(text);
+          return;
         }
         const request = toWebRequest(req);
         const response = await context.with(ctx, () => deps.handler.fetch(request, parsed === undefined ? { authInfo } : { parsedBody: parsed, authInfo }));

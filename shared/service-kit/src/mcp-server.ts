@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { McpServer, ResourceTemplate, ResourceNotFoundError, createMcpHandler, McpHttpHandler, ServerContext } from '@modelcontextprotocol/server';
+import { McpServer, ResourceTemplate, ResourceNotFoundError, createMcpHandler, McpHttpHandler, ServerContext, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '@fedmcp/instrumentation';
 import { PromptDefinition, ResourceDefinition, ToolDefinition } from './tools';
 import { Caller, WrapperDeps, wrapTool } from './tool-wrapper';
 import { principalOf } from './principal';
 import { LIMITS } from './limits';
+import { DirectToolCall, StandardHeaders, directToolCall } from './mcp-direct';
 
 /**
  * A Standard Schema that accepts anything but advertises `json`: the SDK lists
@@ -58,6 +60,14 @@ interface PreparedTool {
 /** The caller of one tool call: principal attached by the HTTP layer, `_meta` of the request. */
 function callerOf(ctx: ServerContext): Caller {
   return { principal: principalOf(ctx.http?.authInfo), meta: ctx.mcpReq._meta as Record<string, unknown> | undefined };
+}
+
+/** Modern `tools/call` requests answered without the SDK's exchange machinery (see mcp-direct.ts). */
+export interface DirectCalls {
+  /** The call, when the request is one the SDK would answer with nothing but the tool's result. */
+  accept(message: unknown, headers: StandardHeaders): DirectToolCall | undefined;
+  /** The JSON-RPC answer to an accepted call: the bytes the SDK sends for it. */
+  answer(call: DirectToolCall, authInfo: AuthInfo | undefined): Promise<string>;
 }
 
 /** The MCP surface of one service: built once, served by a fresh McpServer per request. */
@@ -141,6 +151,25 @@ export class McpSurface {
     } else {
       server.registerResource(r.name, r.uri, meta, ((uri: URL) => body(uri, {})) as never);
     }
+  }
+
+  /**
+   * Direct answers to modern `tools/call` requests: the same tool wrapper the
+   * SDK calls, and the result enveloped as the SDK envelopes it for
+   * 2026-07-28 (`resultType`, the server's identity in `_meta`). In a cached
+   * read, the SDK's exchange (web Request and Response, per-request
+   * transport, message schemas, teardown) was about half the CPU.
+   */
+  directCalls(): DirectCalls {
+    const tools = new Map(this.tools.map((t) => [t.definition.name, t]));
+    const serverInfo = { name: this.info.name, version: this.info.version };
+    return {
+      accept: (message, headers) => directToolCall(message, headers, (name) => tools.has(name)),
+      answer: async (call, authInfo) => {
+        const result = await tools.get(call.name)!.call(call.arguments ?? {}, { principal: principalOf(authInfo), meta: call.meta });
+        return JSON.stringify({ result: { ...result, resultType: 'complete', _meta: { [SERVER_INFO_META_KEY]: serverInfo } }, jsonrpc: '2.0', id: call.id });
+      },
+    };
   }
 
   /**

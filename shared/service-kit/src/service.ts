@@ -235,6 +235,7 @@ export async function createService<TSchema extends Record<string, unknown>, C e
         rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         redis: cache.redisClient(),
         handler,
+        direct: config.MCP_DIRECT_TOOL_CALLS ? surface.directCalls() : undefined,
         gate,
         protectedResource: resourceServer && { paths: resourceServer.metadataPaths(), handler: resourceServer.metadataRoute() },
         metrics,

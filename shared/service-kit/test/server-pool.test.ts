@@ -39,7 +39,8 @@ const clientFor = async (generation: Generation, sub: string) => {
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  svc = await startProtectedInProcess('widget', createWidget, issuer);
+  // The SDK path for every call: plain modern tool calls would otherwise be answered directly, without a pooled server.
+  svc = await startProtectedInProcess('widget', createWidget, issuer, { MCP_DIRECT_TOOL_CALLS: 'false' });
 }, 120_000);
 
 afterAll(async () => {
