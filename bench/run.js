@@ -114,10 +114,12 @@ async function main() {
   // The development authorization server; servers that enforce tokens send the bench to it (lib/auth.js).
   const auth = process.env.BENCH_AUTH === 'off' ? undefined : await startTestAuthServer();
   const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+  // Extra configuration for every service, `K=V K2=V2` (e.g. MCP_DIRECT_TOOL_CALLS=false to measure the SDK path).
+  const extraEnv = Object.fromEntries((process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   let platform;
   try {
     platform = await startPlatform({
-      env: { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, RATE_LIMIT_PER_MINUTE: '0' },
+      env: { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, RATE_LIMIT_PER_MINUTE: '0', ...extraEnv },
       serviceEnv: auth ? { customer: auth.serviceEnv(), product: auth.serviceEnv(), payment: auth.serviceEnv(), order: auth.orderServiceEnv() } : undefined,
       // The platform's own clients (unused by the scenarios) need a token too.
       clientAuth: auth ? (name, url) => ({ token: () => auth.token(url, [`${name}:read`]) }) : undefined,
@@ -145,6 +147,7 @@ async function main() {
       authorization: tokens.order ? 'on (client-credentials tokens)' : 'open mode (servers did not ask for a token)',
       load_average: os.loadavg().map((l) => round(l, 1)).join(' '),
       heap_budget_mb: SERVICE_HEAP_MB,
+      ...(Object.keys(extraEnv).length ? { service_env: extraEnv } : {}),
     };
 
     // Data: one buyer, a spread catalog and one hot product with ample stock.

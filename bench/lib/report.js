@@ -46,7 +46,7 @@ function markdown(report) {
   const lines = [
     `# Bench results: ${c.database}, ${c.cache} (${report.mode} mode)`,
     '',
-    `${report.at} · node ${c.node} · ${c.cpus} cores${c.pinned ? ' · single-service scenarios: service pinned to core 1, load generator and other services to core 0' : ' · no CPU pinning'} · telemetry: OTLP export + info logs · authorization: ${c.authorization} · load average at start ${c.load_average}${c.settled_after_s !== undefined ? ` · services idle ${c.settled_after_s} s after start` : ''}${c.warmup ? ` · order scenarios after a warm-up of ${c.warmup.seconds} s at ${c.warmup.clients} clients (${c.warmup.orders} orders, CPU ms per order ${c.warmup.cpu_ms_per_order.total})` : ''}`,
+    `${report.at} · node ${c.node} · ${c.cpus} cores${c.pinned ? ' · single-service scenarios: service pinned to core 1, load generator and other services to core 0' : ' · no CPU pinning'} · telemetry: OTLP export + info logs · authorization: ${c.authorization} · load average at start ${c.load_average}${c.settled_after_s !== undefined ? ` · services idle ${c.settled_after_s} s after start` : ''}${c.service_env ? ` · service configuration: ${Object.entries(c.service_env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}${c.warmup ? ` · order scenarios after a warm-up of ${c.warmup.seconds} s at ${c.warmup.clients} clients (${c.warmup.orders} orders, CPU ms per order ${c.warmup.cpu_ms_per_order.total})` : ''}`,
     '',
     '| scenario | clients | calls/s (orders: confirmed/s) | p50 ms | p95 ms | p99 ms | errors | pending / failed | ratio to bare | CPU ms per call or order |',
     '|---|---|---|---|---|---|---|---|---|---|',
