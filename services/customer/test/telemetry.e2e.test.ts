@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { ancestorsOf, OtlpReceiver, ReceivedSpan, SPAN_KIND, ServiceProcess, TestClient, connectClient, dropTestDatabases, serviceTestEnv, spawnService } from '@fedmcp/testing';
 import { GET_CUSTOMER } from '../src/customer.tools';
 import { newCustomer } from './fixtures';
@@ -78,6 +79,16 @@ describe('customer telemetry', () => {
     expect(server.links.length).toBeGreaterThan(0);
   });
 
+  it('records the HTTP SERVER span `POST /mcp` the call arrived on, with its route and status', async () => {
+    const server = spans.find((s) => isToolSpan(s, traceId))!;
+    const [link] = server.links;
+    const all = await receiver.waitFor((s) => s.some((x) => x.spanId === link.spanId), 15_000);
+    const http = all.find((x) => x.spanId === link.spanId)!;
+    expect(http).toMatchObject({ service: 'customer-service', kind: SPAN_KIND.SERVER, name: 'POST /mcp' });
+    expect(http.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/mcp', 'url.path': '/mcp', 'http.response.status_code': 200 });
+    expect(http.status?.code ?? 0).toBe(0); // UNSET: a 200 is no error
+  });
+
   it('records the database query as a child span with the DB semantic-convention attributes', () => {
     const server = spans.find((s) => isToolSpan(s, traceId))!;
     const db = spans.filter((s) => s.traceId === traceId && s.attributes['db.system.name'] === 'postgresql');
@@ -106,6 +117,29 @@ describe('customer telemetry', () => {
     await receiver.waitFor((s) => s.some((x) => x.traceId === server.traceId && x.attributes['db.collection.name'] === 'customers'), 10_000);
     const db = receiver.spans.find((x) => x.traceId === server.traceId && x.attributes['db.collection.name'] === 'customers')!;
     expect(ancestorsOf(db, receiver.spans).map((a) => a.spanId)).toContain(server.spanId);
+    // Without _meta the MCP span is the child of the HTTP span, whose context the body parser's callback kept.
+    const all2 = await receiver.waitFor((s) => s.some((x) => x.spanId === server.parentSpanId), 10_000);
+    expect(all2.find((x) => x.spanId === server.parentSpanId)).toMatchObject({ name: 'POST /mcp', kind: SPAN_KIND.SERVER, traceId: server.traceId });
+  });
+
+  it('keeps the HTTP span as the parent when the body arrives after the headers', async () => {
+    // The body parser resumes on a later socket event, outside the span's context, unless the kit binds it back.
+    const id = `slow-body-${randomBytes(4).toString('hex')}`;
+    const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: GET_CUSTOMER, arguments: { customer_id: customerId } } });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(proc.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(body), 150);
+    });
+    expect(status).toBe(200);
+    const isThisCall = (x: ReceivedSpan) => x.kind === SPAN_KIND.SERVER && x.attributes['jsonrpc.request.id'] === id;
+    const all = await receiver.waitFor((s) => s.some((x) => isThisCall(x) && s.some((y) => y.spanId === x.parentSpanId)), 15_000);
+    const server = all.find(isThisCall)!;
+    expect(all.find((x) => x.spanId === server.parentSpanId)).toMatchObject({ name: 'POST /mcp', kind: SPAN_KIND.SERVER, traceId: server.traceId });
   });
 
   it('marks a failing call (NOT_FOUND) with error.type=tool_error and logs it as an error', async () => {

@@ -3,6 +3,7 @@ export * from './sdk';
 export * from './metrics';
 export * from './logger';
 export * from './mcp-spans';
+export * from './http-spans';
 export * from './db-spans';
 export * from './redact';
 export { RedactingSpanProcessor } from './redact-spans';

@@ -2,7 +2,6 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 // Not re-exported by the package root; pinned with sdk-node 0.223.
@@ -54,11 +53,9 @@ export function startTelemetry(options: TelemetryOptions): void {
     // installs a real tracer provider (ids for log correlation) that exports nothing.
     spanProcessors: exporting ? [new RedactingSpanProcessor(), ...getSpanProcessorsFromEnv(undefined)] : [],
     instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes are noise in traces.
-        ignoreIncomingRequestHook: (req) => /^\/(health|ready|metrics)\b/.test(req.url ?? ''),
-      }),
-      new ExpressInstrumentation({ ignoreLayersType: ['middleware' as never, 'request_handler' as never] }),
+      // Outgoing requests only: a service's incoming requests get their SERVER
+      // span from `httpServerSpans` (http-spans.ts), at a quarter of the cost.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       new UndiciInstrumentation(),
       new IORedisInstrumentation(),
     ],

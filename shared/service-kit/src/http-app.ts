@@ -1,7 +1,7 @@
 import express, { Express } from 'express';
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import type Redis from 'ioredis';
-import type { Logger, ServiceMetrics } from '@fedmcp/instrumentation';
+import { httpServerSpans, type Logger, type ServiceMetrics } from '@fedmcp/instrumentation';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { jsonErrorHandler, mcpRoute } from './mcp-http';
 import type { DirectCalls } from './mcp-server';
@@ -49,6 +49,9 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   // No ETag: every answer is computed per call (POST /mcp, probes), so hashing each body bought nothing.
   app.set('etag', false);
   app.set('trust proxy', false);
+  // Every request but the probes gets its HTTP SERVER span here, named by its route.
+  const routes = new Set(['/mcp', ...(deps.protectedResource?.paths ?? [])]);
+  app.use(httpServerSpans({ route: (path) => (routes.has(path) ? path : undefined) }));
   app.use((req, res, next) => {
     deps.track.begin();
     res.on('close', () => deps.track.end());

@@ -208,6 +208,7 @@ export function mcpRoute(deps: McpRouteDeps) {
       if (problem) return refuse(res, 415, -32000, `Unsupported Media Type: ${problem}`);
       next();
     },
+    // raw-body calls back in the async context it was called in (an AsyncResource), so the rest of the route keeps the HTTP span's context.
     raw,
     async (req: ExpressRequest, res: ExpressResponse) => {
       const body = Buffer.isBuffer(req.body) ? req.body : undefined;
