@@ -1,5 +1,4 @@
 import express, { Express } from 'express';
-import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import type Redis from 'ioredis';
 import { httpServerSpans, type Logger, type ServiceMetrics } from '@fedmcp/instrumentation';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
@@ -8,6 +7,7 @@ import type { DirectCalls } from './mcp-server';
 import { createRateLimit } from './rate-limit';
 import type { AccessGate } from './access';
 import { isLoopbackHost } from './config';
+import { dnsRebindingGuard } from './dns-rebinding';
 
 export type CheckStatus = 'ok' | 'degraded' | 'disabled' | 'unreachable';
 
@@ -76,12 +76,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
 
   // DNS-rebinding protection: loopback binds accept only loopback Host and
   // Origin headers; other binds check ALLOWED_HOSTS when it is set.
-  const guards: express.RequestHandler[] = [];
   const hosts = deps.allowedHosts ?? (isLoopbackHost(deps.host) ? LOOPBACK_NAMES : undefined);
-  if (hosts) {
-    guards.push(hostHeaderValidation(hosts));
-    guards.push(originValidation(hosts));
-  }
+  const guards: express.RequestHandler[] = hosts ? [dnsRebindingGuard(hosts)] : [];
   // Rate limiting runs inside the route, once the caller is known (per principal; per address in open mode).
   const rateLimit = createRateLimit({ service: deps.service, perMinute: deps.rateLimitPerMinute, redis: deps.redis });
   app.all('/mcp', ...guards, ...mcpRoute({ ...deps, rateLimit }));
