@@ -1,4 +1,5 @@
 import winston from 'winston';
+import TransportStream from 'winston-transport';
 import { trace } from '@opentelemetry/api';
 import { describeError, redactFields } from './redact';
 
@@ -40,12 +41,48 @@ const redaction = winston.format((info) => {
   return info;
 });
 
+const MESSAGE = Symbol.for('message'); // triple-beam's: the formatted line
+
+let corked = false;
+
+function uncork(): void {
+  if (!corked) return;
+  corked = false;
+  process.stdout.uncork();
+}
+
+/**
+ * Every line on stdout, as winston's Console transport writes it, but the
+ * lines logged in one turn of the event loop leave in one write: under load a
+ * write per line (a system call that also wakes the reader of the pipe) was
+ * a tenth of a cached read's samples. The lines are flushed at the next
+ * turn and, synchronously, when the process exits (`process.exit`, an
+ * uncaught exception), so none is lost but to SIGKILL.
+ */
+export class StdoutLines extends TransportStream {
+  private static exitHooked = false;
+
+  override log(info: Record<string | symbol, unknown>, callback: () => void): void {
+    if (!corked) {
+      corked = true;
+      process.stdout.cork();
+      setImmediate(uncork);
+      if (!StdoutLines.exitHooked) {
+        StdoutLines.exitHooked = true;
+        process.on('exit', uncork);
+      }
+    }
+    process.stdout.write(`${String(info[MESSAGE])}\n`);
+    callback();
+  }
+}
+
 /** JSON-lines logger: `{service, level, message, trace_id, span_id, timestamp, …}`. */
 export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: { service: options.service },
     format: winston.format.combine(redaction(), traceCorrelation(), winston.format.timestamp(), winston.format.json()),
-    transports: options.transports ?? [new winston.transports.Console()],
+    transports: options.transports ?? [new StdoutLines()],
   });
 }
