@@ -113,7 +113,16 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
     const started = process.hrtime.bigint();
     const span = trace.getActiveSpan();
     const audit = deps.audit.begin(tool.name, principal, traceIdOf(span));
-    const controller = new AbortController();
+    // Created when the handler asks for its signal (most never do); one asked for after the budget ran out starts aborted.
+    let controller: AbortController | undefined;
+    let timedOut = false;
+    const signal = () => {
+      if (!controller) {
+        controller = new AbortController();
+        if (timedOut) controller.abort();
+      }
+      return controller.signal;
+    };
     let timer: NodeJS.Timeout | undefined;
     let run: Promise<unknown> | undefined;
     let result: ToolResult;
@@ -127,7 +136,16 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
         throw new ToolError('VALIDATION_ERROR', message, details);
       }
       audit.touchArguments(parsed.data);
-      run = tool.handler(parsed.data, { signal: controller.signal, logger: deps.logger, principal, onBehalfOf, transaction: audit.transaction, touch: audit.touch });
+      run = tool.handler(parsed.data, {
+        get signal() {
+          return signal();
+        },
+        logger: deps.logger,
+        principal,
+        onBehalfOf,
+        transaction: audit.transaction,
+        touch: audit.touch,
+      });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TimeoutSignal()), budget);
       });
@@ -136,7 +154,10 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
       if (!checked.success) throw new Error(`tool ${tool.name} produced output that breaks its schema: ${z.prettifyError(checked.error)}`);
       result = ok(checked.data as Record<string, unknown>);
     } catch (error) {
-      if (error instanceof TimeoutSignal) controller.abort();
+      if (error instanceof TimeoutSignal) {
+        timedOut = true;
+        controller?.abort();
+      }
       const body = errorBodyOf(error, tool.name, budget, deps, span);
       errorCode = body.code;
       deps.metrics.toolErrors.inc({ tool: tool.name, error_type: body.code });
