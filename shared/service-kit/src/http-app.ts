@@ -58,6 +58,15 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     next();
   });
 
+  // /mcp first: it is nearly all the traffic, and the router tries routes in
+  // order. DNS-rebinding protection: loopback binds accept only loopback Host
+  // and Origin headers; other binds check ALLOWED_HOSTS when it is set.
+  const hosts = deps.allowedHosts ?? (isLoopbackHost(deps.host) ? LOOPBACK_NAMES : undefined);
+  const guards: express.RequestHandler[] = hosts ? [dnsRebindingGuard(hosts)] : [];
+  // Rate limiting runs inside the route, once the caller is known (per principal; per address in open mode).
+  const rateLimit = createRateLimit({ service: deps.service, perMinute: deps.rateLimitPerMinute, redis: deps.redis });
+  app.all('/mcp', ...guards, ...mcpRoute({ ...deps, rateLimit }));
+
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: deps.service });
   });
@@ -73,14 +82,6 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   });
 
   if (deps.protectedResource) app.get(deps.protectedResource.paths, deps.protectedResource.handler);
-
-  // DNS-rebinding protection: loopback binds accept only loopback Host and
-  // Origin headers; other binds check ALLOWED_HOSTS when it is set.
-  const hosts = deps.allowedHosts ?? (isLoopbackHost(deps.host) ? LOOPBACK_NAMES : undefined);
-  const guards: express.RequestHandler[] = hosts ? [dnsRebindingGuard(hosts)] : [];
-  // Rate limiting runs inside the route, once the caller is known (per principal; per address in open mode).
-  const rateLimit = createRateLimit({ service: deps.service, perMinute: deps.rateLimitPerMinute, redis: deps.redis });
-  app.all('/mcp', ...guards, ...mcpRoute({ ...deps, rateLimit }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint. MCP is served at POST /mcp; also GET /health, /ready, /metrics.' } });
