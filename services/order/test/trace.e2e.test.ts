@@ -54,8 +54,11 @@ describe('one trace per order', () => {
       expect(server).toBeDefined();
       // The upstream SERVER span is the direct child of the caller's CLIENT span (params._meta.traceparent)…
       expect(server!.parentSpanId).toBe(client!.spanId);
-      // …and links to the HTTP server span it arrived on.
+      // …and links to the HTTP server span it arrived on, which continues the traceparent header
+      // the order service sent from inside the same CLIENT span.
       expect(server!.links.length).toBeGreaterThan(0);
+      const arrivedOn = await receiver.waitFor((all) => all.some((s) => s.spanId === server!.links[0].spanId), 10_000);
+      expect(arrivedOn.find((s) => s.spanId === server!.links[0].spanId)).toMatchObject({ service: server!.service, kind: SPAN_KIND.SERVER, name: 'POST /mcp', traceId: root.traceId, parentSpanId: client!.spanId });
       expect(server!.attributes['gen_ai.tool.name']).toBe(tool);
     }
 

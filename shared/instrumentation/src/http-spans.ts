@@ -68,3 +68,13 @@ export function httpServerSpans(options: HttpServerSpanOptions = {}) {
     context.with(ctx, next);
   };
 }
+
+/**
+ * Writes the active context's `traceparent`/`tracestate` into the headers of
+ * an outgoing request. Services call each other through the kit's
+ * `keepAliveFetch`, which does this instead of an HTTP CLIENT span: the MCP
+ * CLIENT span around the call already names the peer and times the call.
+ */
+export function injectTraceHeaders(headers: Record<string, string>): void {
+  propagation.inject(context.active(), headers);
+}

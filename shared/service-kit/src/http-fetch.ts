@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import { injectTraceHeaders } from '@fedmcp/instrumentation';
 
 /** Statuses whose Response must not have a body. */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -107,9 +108,9 @@ function headersOf(raw: string[]): Headers {
  * buffer and hands the SDK a real `Response`; an event stream is passed
  * through as a stream. Redirects are never followed (as `redirect: 'manual'`,
  * which is what the SDK's transport asks for); the abort signal ends the
- * request and rejects with the signal's reason. The HTTP instrumentation
- * sees these requests like any other node:http client request (a CLIENT
- * span, `traceparent` injected).
+ * request and rejects with the signal's reason. The active trace context
+ * goes out in `traceparent`/`tracestate` headers; the request has no span of
+ * its own (the caller's MCP CLIENT span is the call's span).
  */
 export function keepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetch {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Infinity, scheduling: 'lifo' as const, timeout: options.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS };
@@ -128,6 +129,7 @@ export function keepAliveFetch(options: KeepAliveFetchOptions = {}): typeof fetc
     }
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
+    injectTraceHeaders(headers);
     if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     const method = (init?.method ?? 'GET').toUpperCase();
     const request = (url.protocol === 'https:' ? https : http).request;
