@@ -256,7 +256,9 @@ export function mcpRoute(deps: McpRouteDeps) {
           const text = await context.with(ctx, () => deps.direct!.answer(direct, authInfo));
           span.setAttribute('http.response.status_code', 200);
           deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'ok' });
-          res.status(200).type('application/json').send(text);
+          // What express's res.type('application/json').send(text) writes, without its header and charset helpers.
+          const bytes = Buffer.from(text, 'utf8');
+          res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length }).end(bytes);
           return;
         }
         const request = toWebRequest(req);
