@@ -1,46 +1,40 @@
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startProtectedInProcess, startTestIssuer, ProtectedService, TestIssuer } from '@fedmcp/testing';
-import { createService, defineTool, z, ToolError, ON_BEHALF_OF_META } from '../src';
+import { defineTool, z, ToolError, ON_BEHALF_OF_META } from '../src';
+import { toolService, ToolService } from './fixtures/tool-service';
 import * as direct from '../src/mcp-direct';
 
 // Plain 2026-07-28 tool calls are answered without the SDK's exchange
 // (mcp-direct.ts). The answer must be the SDK's, byte for byte: the same
 // requests, canonical and mutated, go to a server with the direct path and to
 // one without it (MCP_DIRECT_TOOL_CALLS=false), and the answers are compared.
-type Service = Awaited<ReturnType<typeof createService>>;
+type Service = ToolService;
 
-async function createWidget(env: NodeJS.ProcessEnv): Promise<Service> {
-  const service = await createService({ name: 'widget', version: '0.0.1', defaultPort: 0, schema: {}, migrationsFolder: path.join(__dirname, 'fixtures', 'drizzle'), env: { ...env, LOG_LEVEL: 'error' } });
-  service.tool(
-    defineTool({
-      name: 'echo',
-      scope: 'widget:read',
-      title: 'Echo',
-      description: 'Echoes its arguments and the caller.',
-      input: z.object({ tag: z.string(), n: z.number().int().optional() }),
-      output: z.object({ tag: z.string(), n: z.number().nullable(), sub: z.string(), on_behalf_of: z.string().nullable() }),
-      annotations: { readOnlyHint: true },
-      handler: async ({ tag, n }, ctx) => ({ tag, n: n ?? null, sub: ctx.principal.sub, on_behalf_of: ctx.onBehalfOf?.sub ?? null }),
-    }),
-  );
-  service.tool(
-    defineTool({
-      name: 'missing',
-      scope: 'widget:read',
-      title: 'Missing',
-      description: 'Always answers NOT_FOUND.',
-      input: z.object({}),
-      output: z.object({}),
-      annotations: { readOnlyHint: true },
-      handler: async () => {
-        throw new ToolError('NOT_FOUND', 'there is nothing here');
-      },
-    }),
-  );
-  return service;
-}
+const createWidget = toolService('widget', [
+  defineTool({
+    name: 'echo',
+    scope: 'widget:read',
+    title: 'Echo',
+    description: 'Echoes its arguments and the caller.',
+    input: z.object({ tag: z.string(), n: z.number().int().optional() }),
+    output: z.object({ tag: z.string(), n: z.number().nullable(), sub: z.string(), on_behalf_of: z.string().nullable() }),
+    annotations: { readOnlyHint: true },
+    handler: async ({ tag, n }, ctx) => ({ tag, n: n ?? null, sub: ctx.principal.sub, on_behalf_of: ctx.onBehalfOf?.sub ?? null }),
+  }),
+  defineTool({
+    name: 'missing',
+    scope: 'widget:read',
+    title: 'Missing',
+    description: 'Always answers NOT_FOUND.',
+    input: z.object({}),
+    output: z.object({}),
+    annotations: { readOnlyHint: true },
+    handler: async () => {
+      throw new ToolError('NOT_FOUND', 'there is nothing here');
+    },
+  }),
+]);
 
 let issuer: TestIssuer;
 let withDirect: ProtectedService<Service>;

@@ -1,31 +1,27 @@
-import * as path from 'node:path';
 import { connectClient, startProtectedInProcess, startTestIssuer, Generation, ProtectedService, TestClient, TestIssuer } from '@fedmcp/testing';
-import { createService, defineTool, z, ON_BEHALF_OF_META } from '../src';
+import { defineTool, z, ON_BEHALF_OF_META } from '../src';
+import { toolService, ToolService } from './fixtures/tool-service';
 
 // 2026-07-28 requests are served by pooled McpServer instances (one exchange
 // at a time each): concurrent and successive requests, of every protocol
 // generation, must each see only their own principal and _meta.
-type Service = Awaited<ReturnType<typeof createService>>;
+type Service = ToolService;
 
-async function createWidget(env: NodeJS.ProcessEnv): Promise<Service> {
-  const service = await createService({ name: 'widget', version: '0.0.1', defaultPort: 0, schema: {}, migrationsFolder: path.join(__dirname, 'fixtures', 'drizzle'), env: { ...env, LOG_LEVEL: 'error' } });
-  service.tool(
-    defineTool({
-      name: 'whoami',
-      scope: 'widget:read',
-      title: 'Who am I',
-      description: 'Echoes the caller and a tag after a short wait.',
-      input: z.object({ tag: z.string(), wait_ms: z.number().int().min(0).max(100) }),
-      output: z.object({ tag: z.string(), sub: z.string(), client_id: z.string(), on_behalf_of: z.string().nullable() }),
-      annotations: { readOnlyHint: true },
-      handler: async ({ tag, wait_ms }, ctx) => {
-        await new Promise((resolve) => setTimeout(resolve, wait_ms));
-        return { tag, sub: ctx.principal.sub, client_id: ctx.principal.client_id, on_behalf_of: ctx.onBehalfOf?.sub ?? null };
-      },
-    }),
-  );
-  return service;
-}
+const createWidget = toolService('widget', [
+  defineTool({
+    name: 'whoami',
+    scope: 'widget:read',
+    title: 'Who am I',
+    description: 'Echoes the caller and a tag after a short wait.',
+    input: z.object({ tag: z.string(), wait_ms: z.number().int().min(0).max(100) }),
+    output: z.object({ tag: z.string(), sub: z.string(), client_id: z.string(), on_behalf_of: z.string().nullable() }),
+    annotations: { readOnlyHint: true },
+    handler: async ({ tag, wait_ms }, ctx) => {
+      await new Promise((resolve) => setTimeout(resolve, wait_ms));
+      return { tag, sub: ctx.principal.sub, client_id: ctx.principal.client_id, on_behalf_of: ctx.onBehalfOf?.sub ?? null };
+    },
+  }),
+]);
 
 let issuer: TestIssuer;
 let svc: ProtectedService<Service>;

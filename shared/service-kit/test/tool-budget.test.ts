@@ -1,59 +1,39 @@
-import * as path from 'node:path';
 import { InProcessService, startInProcess } from '@fedmcp/testing';
-import { createService, defineTool, z } from '../src';
+import { defineTool, z } from '../src';
+import { toolService, ToolService } from './fixtures/tool-service';
 
 // A tool's time budget: the call answers TIMEOUT when it runs out, and the
 // handler's signal is aborted then, whether the handler took its signal
 // before the budget ran out or only afterwards (the wrapper creates the
 // signal when a handler first asks for it).
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-type Service = Awaited<ReturnType<typeof createService>>;
 
 const seen: Record<string, { aborted: boolean; reason?: string }> = {};
 
-async function createBudgetService(env: NodeJS.ProcessEnv): Promise<Service> {
-  const service = await createService({ name: 'kit', version: '0.0.0', defaultPort: 0, schema: {}, migrationsFolder: path.join(__dirname, 'fixtures', 'drizzle'), env: { ...env, LOG_LEVEL: 'error' } });
-  const slow = (name: string, takeSignalFirst: boolean) =>
-    defineTool({
-      name,
-      title: name,
-      description: 'Sleeps past its 100 ms budget and records whether its signal was aborted.',
-      input: z.object({ tag: z.string() }),
-      output: z.object({ tag: z.string() }),
-      annotations: { readOnlyHint: true },
-      scope: 'kit:read',
-      timeoutMs: 100,
-      handler: async ({ tag }, ctx) => {
-        const early = takeSignalFirst ? ctx.signal : undefined;
-        await sleep(250);
-        const signal = early ?? ctx.signal;
-        seen[tag] = { aborted: signal.aborted, reason: (signal.reason as Error | undefined)?.name };
-        return { tag };
-      },
-    });
-  service.tool(slow('slow_early_signal', true));
-  service.tool(slow('slow_late_signal', false));
-  service.tool(
-    defineTool({
-      name: 'quick',
-      title: 'quick',
-      description: 'Answers at once and records its signal.',
-      input: z.object({ tag: z.string() }),
-      output: z.object({ tag: z.string() }),
-      annotations: { readOnlyHint: true },
-      scope: 'kit:read',
-      timeoutMs: 100,
-      handler: async ({ tag }, ctx) => {
-        seen[tag] = { aborted: ctx.signal.aborted };
-        return { tag };
-      },
-    }),
-  );
-  return service;
-}
+// Records whether its signal was aborted after sleeping `sleepMs` against a 100 ms budget.
+const recorder = (name: string, sleepMs: number, takeSignalFirst: boolean) =>
+  defineTool({
+    name,
+    title: name,
+    description: `Sleeps ${sleepMs} ms against its 100 ms budget and records whether its signal was aborted.`,
+    input: z.object({ tag: z.string() }),
+    output: z.object({ tag: z.string() }),
+    annotations: { readOnlyHint: true },
+    scope: 'kit:read',
+    timeoutMs: 100,
+    handler: async ({ tag }, ctx) => {
+      const early = takeSignalFirst ? ctx.signal : undefined;
+      if (sleepMs > 0) await sleep(sleepMs);
+      const signal = early ?? ctx.signal;
+      seen[tag] = { aborted: signal.aborted, ...(signal.aborted ? { reason: (signal.reason as Error | undefined)?.name } : {}) };
+      return { tag };
+    },
+  });
+
+const createBudgetService = toolService('kit', [recorder('slow_early_signal', 250, true), recorder('slow_late_signal', 250, false), recorder('quick', 0, false)]);
 
 describe('tool time budget', () => {
-  let svc: InProcessService<Service>;
+  let svc: InProcessService<ToolService>;
   beforeAll(async () => {
     svc = await startInProcess('kit', createBudgetService);
   }, 60_000);
