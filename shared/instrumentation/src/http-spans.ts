@@ -20,9 +20,9 @@ function pathOf(url: string | undefined): string {
 
 /**
  * The HTTP SERVER span of every request an express app serves, as express
- * middleware (mounted first). The service's incoming requests are not traced
- * by `@opentelemetry/instrumentation-http` (see `sdk.ts`): its span was a
- * quarter of the CPU of a cached read, most of it spent binding every
+ * middleware (mounted first). The HTTP auto-instrumentation is not used
+ * (see `sdk.ts`): its server span was a quarter of the CPU of a cached
+ * read, most of it spent binding every
  * listener of the request and response to the span's context and computing
  * attributes nobody reads. This span carries the stable HTTP semantic
  * conventions (`http.request.method`, `url.path`, `http.route`,

@@ -86,9 +86,10 @@ function errorBodyOf(result: { structuredContent?: unknown; content?: unknown })
 /**
  * One MCP client per upstream server, reused for every call (protocol
  * 2026-07-28: no initialize round trip, any replica answers). Each call gets a
- * CLIENT span with `traceparent` in `params._meta` (the HTTP header is added
- * by the HTTP instrumentation; requests go over keep-alive node:http, see keepAliveFetch), a per-attempt timeout, a retry only when the
- * step is idempotent, and a circuit breaker so a dead upstream fails fast.
+ * CLIENT span with `traceparent` in `params._meta` and in the HTTP headers
+ * (requests go over keep-alive node:http, see keepAliveFetch, which adds the
+ * header), a per-attempt timeout, a retry only when the step is idempotent,
+ * and a circuit breaker so a dead upstream fails fast.
  */
 export class McpUpstream {
   private client: Promise<Client> | undefined;
