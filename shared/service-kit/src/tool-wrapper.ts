@@ -113,16 +113,8 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
     const started = process.hrtime.bigint();
     const span = trace.getActiveSpan();
     const audit = deps.audit.begin(tool.name, principal, traceIdOf(span));
-    // Created when the handler asks for its signal (most never do); one asked for after the budget ran out starts aborted.
+    // Created when the handler asks for its signal (most never do) or when the budget runs out, whichever comes first.
     let controller: AbortController | undefined;
-    let timedOut = false;
-    const signal = () => {
-      if (!controller) {
-        controller = new AbortController();
-        if (timedOut) controller.abort();
-      }
-      return controller.signal;
-    };
     let timer: NodeJS.Timeout | undefined;
     let run: Promise<unknown> | undefined;
     let result: ToolResult;
@@ -138,7 +130,7 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
       audit.touchArguments(parsed.data);
       run = tool.handler(parsed.data, {
         get signal() {
-          return signal();
+          return (controller ??= new AbortController()).signal;
         },
         logger: deps.logger,
         principal,
@@ -154,10 +146,8 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
       if (!checked.success) throw new Error(`tool ${tool.name} produced output that breaks its schema: ${z.prettifyError(checked.error)}`);
       result = ok(checked.data as Record<string, unknown>);
     } catch (error) {
-      if (error instanceof TimeoutSignal) {
-        timedOut = true;
-        controller?.abort();
-      }
+      // Aborted even if not asked for yet: a handler that asks after the budget ran out gets an aborted signal.
+      if (error instanceof TimeoutSignal) (controller ??= new AbortController()).abort();
       const body = errorBodyOf(error, tool.name, budget, deps, span);
       errorCode = body.code;
       deps.metrics.toolErrors.inc({ tool: tool.name, error_type: body.code });
