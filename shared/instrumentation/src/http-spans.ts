@@ -3,12 +3,11 @@ import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode } f
 import { tracer } from './mcp-spans';
 
 export interface HttpServerSpanOptions {
-  /** Requests that get no span (probes and scrapes). */
-  ignore?: (path: string) => boolean;
   /** The route template of a path (`/mcp`), when it has one: the span is then named `POST /mcp`. */
   route?: (path: string) => string | undefined;
 }
 
+/** Probes and scrapes get no span: noise in traces. */
 const PROBES = /^\/(?:health|ready|metrics)\b/;
 
 /** The request's path without its query string. */
@@ -34,10 +33,9 @@ function pathOf(url: string | undefined): string {
  * callback (raw-body, under express's body parsers, does: an AsyncResource).
  */
 export function httpServerSpans(options: HttpServerSpanOptions = {}) {
-  const ignore = options.ignore ?? ((path: string) => PROBES.test(path));
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const path = pathOf(req.url);
-    if (ignore(path)) return next();
+    if (PROBES.test(path)) return next();
     const method = req.method ?? 'GET';
     const route = options.route?.(path);
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
