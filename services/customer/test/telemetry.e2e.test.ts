@@ -123,7 +123,7 @@ describe('customer telemetry', () => {
   });
 
   it('keeps the HTTP span as the parent when the body arrives after the headers', async () => {
-    // The body parser resumes on a later socket event, outside the span's context, unless the kit binds it back.
+    // The body parser resumes on a later socket event; the rest of the route must still run in the HTTP span's context.
     const id = `slow-body-${randomBytes(4).toString('hex')}`;
     const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: GET_CUSTOMER, arguments: { customer_id: customerId } } });
     const status = await new Promise<number>((resolve, reject) => {

@@ -9,8 +9,6 @@ import * as direct from '../src/mcp-direct';
 // (mcp-direct.ts). The answer must be the SDK's, byte for byte: the same
 // requests, canonical and mutated, go to a server with the direct path and to
 // one without it (MCP_DIRECT_TOOL_CALLS=false), and the answers are compared.
-type Service = ToolService;
-
 const createWidget = toolService('widget', [
   defineTool({
     name: 'echo',
@@ -37,8 +35,8 @@ const createWidget = toolService('widget', [
 ]);
 
 let issuer: TestIssuer;
-let withDirect: ProtectedService<Service>;
-let sdkOnly: ProtectedService<Service>;
+let withDirect: ProtectedService<ToolService>;
+let sdkOnly: ProtectedService<ToolService>;
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
@@ -52,9 +50,9 @@ afterAll(async () => {
   await issuer?.stop();
 });
 
-const tokenFor = (svc: ProtectedService<Service>) => issuer.accessToken(svc.mcpUrl, ['widget:read'], { sub: 'user-1', client_id: 'client-1' });
+const tokenFor = (svc: ProtectedService<ToolService>) => issuer.accessToken(svc.mcpUrl, ['widget:read'], { sub: 'user-1', client_id: 'client-1' });
 
-async function post(svc: ProtectedService<Service>, body: string, headers: Record<string, string>) {
+async function post(svc: ProtectedService<ToolService>, body: string, headers: Record<string, string>) {
   const response = await fetch(svc.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenFor(svc)}`, ...headers }, body });
   return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
 }

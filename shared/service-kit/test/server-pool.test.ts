@@ -5,8 +5,6 @@ import { toolService, ToolService } from './fixtures/tool-service';
 // 2026-07-28 requests are served by pooled McpServer instances (one exchange
 // at a time each): concurrent and successive requests, of every protocol
 // generation, must each see only their own principal and _meta.
-type Service = ToolService;
-
 const createWidget = toolService('widget', [
   defineTool({
     name: 'whoami',
@@ -24,7 +22,7 @@ const createWidget = toolService('widget', [
 ]);
 
 let issuer: TestIssuer;
-let svc: ProtectedService<Service>;
+let svc: ProtectedService<ToolService>;
 const clients: TestClient[] = [];
 
 const clientFor = async (generation: Generation, sub: string) => {
