@@ -18,10 +18,11 @@ function pathOf(url: string | undefined): string {
 }
 
 /**
- * The HTTP SERVER span of every request an express app serves, as express
- * middleware (mounted first). The HTTP auto-instrumentation is not used
- * (see `sdk.ts`): its server span was a quarter of the CPU of a cached
- * read, most of it spent binding every
+ * The HTTP SERVER span of every request a server answers, as a
+ * `(req, res, next)` step run before anything else (the kit's request
+ * listener runs it; it also fits as express middleware). The HTTP
+ * auto-instrumentation is not used (see `sdk.ts`): its server span was a
+ * quarter of the CPU of a cached read, most of it spent binding every
  * listener of the request and response to the span's context and computing
  * attributes nobody reads. This span carries the stable HTTP semantic
  * conventions (`http.request.method`, `url.path`, `http.route`,
@@ -30,7 +31,8 @@ function pathOf(url: string | undefined): string {
  *
  * The handlers after it run in its context. A step that resumes from a
  * stream event runs in whatever context the socket had, unless it binds its
- * callback (raw-body, under express's body parsers, does: an AsyncResource).
+ * callback (raw-body, under express's body parsers, does: an AsyncResource)
+ * or awaits a promise (an async function resumes in its own context).
  */
 export function httpServerSpans(options: HttpServerSpanOptions = {}) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {

@@ -1,4 +1,4 @@
-import type { Request as ExpressRequest } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { anonymousPrincipal, authInfoFor } from './principal';
 
@@ -23,7 +23,7 @@ export type Authentication = { authInfo: AuthInfo } | { refusal: Refusal };
  */
 export interface AccessGate {
   /** The caller, from the request's headers; a refusal is 401 (or 503 when the issuer's keys cannot be fetched). */
-  authenticate(req: ExpressRequest): Authentication | Promise<Authentication>;
+  authenticate(req: IncomingMessage): Authentication | Promise<Authentication>;
   /** Whether that caller may make this request: `parsed` is the JSON-RPC body (a message or a batch) or undefined for GET/DELETE; a refusal is 403. */
   authorize(authInfo: AuthInfo, parsed: unknown): Refusal | undefined;
 }

@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
 import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
+import type { RequestGuard } from './mcp-http';
 
 type Validation = { ok: true } | { ok: false; message: string };
 
@@ -23,20 +23,17 @@ function memoized(validate: (value: string | undefined) => Validation): (value: 
 /**
  * DNS-rebinding protection: the `Host` and `Origin` checks of the SDK's
  * `hostHeaderValidation` and `originValidation` express middlewares
- * (`validateHostHeader`, `validateOriginHeader`), with the same 403 answers,
- * in one layer that remembers each header value's verdict instead of parsing
- * it as a URL on every request.
+ * (`validateHostHeader`, `validateOriginHeader`), in one check that
+ * remembers each header value's verdict instead of parsing it as a URL on
+ * every request. It answers with the SDK's message; the /mcp handler sends it
+ * as the SDK middlewares do (403, JSON-RPC error -32000, id null).
  */
-export function dnsRebindingGuard(allowedHostnames: string[]): RequestHandler {
+export function dnsRebindingGuard(allowedHostnames: string[]): RequestGuard {
   const host = memoized((value) => validateHostHeader(value, allowedHostnames));
   const origin = memoized((value) => validateOriginHeader(value, allowedHostnames));
-  return (req, res, next) => {
+  return (req) => {
     let result = host(req.headers.host);
     if (result.ok) result = origin(req.headers.origin);
-    if (!result.ok) {
-      res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: result.message }, id: null });
-      return;
-    }
-    next();
+    return result.ok ? undefined : result.message;
   };
 }

@@ -1,8 +1,9 @@
-import express, { Express } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import type Redis from 'ioredis';
 import { httpServerSpans, type Logger, type ServiceMetrics } from '@fedmcp/instrumentation';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
-import { jsonErrorHandler, mcpRoute } from './mcp-http';
+import { jsonErrorHandler, mcpHandler } from './mcp-http';
 import type { DirectCalls } from './mcp-server';
 import { createRateLimit } from './rate-limit';
 import type { AccessGate } from './access';
@@ -42,30 +43,47 @@ export interface HttpAppDeps {
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
-/** The express app every service serves on its one port: /mcp, /health, /ready, /metrics. */
-export function createHttpApp(deps: HttpAppDeps): Express {
+/** Paths express's router would match to `/mcp` (case-insensitive, an optional trailing slash), query string aside. */
+export function isMcpPath(url: string | undefined): boolean {
+  const raw = url ?? '';
+  const query = raw.indexOf('?');
+  const path = (query === -1 ? raw : raw.slice(0, query)).toLowerCase();
+  return path === '/mcp' || path === '/mcp/';
+}
+
+/**
+ * What every service serves on its one port: /mcp, and /health, /ready,
+ * /metrics (and the protected-resource metadata) from an express app.
+ * /mcp is nearly all the traffic: it is answered by one plain handler, not
+ * through express's router, whose layers and request/response decoration
+ * were a tenth of a cached read.
+ */
+export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  // Every request but the probes gets its HTTP SERVER span, named by its route.
+  const routes = new Set(['/mcp', ...(deps.protectedResource?.paths ?? [])]);
+  const spans = httpServerSpans({ route: (path) => (isMcpPath(path) ? '/mcp' : routes.has(path) ? path : undefined) });
+  // DNS-rebinding protection: loopback binds accept only loopback Host and
+  // Origin headers; other binds check ALLOWED_HOSTS when it is set.
+  const hosts = deps.allowedHosts ?? (isLoopbackHost(deps.host) ? LOOPBACK_NAMES : undefined);
+  // Rate limiting runs inside the handler, once the caller is known (per principal; per address in open mode).
+  const rateLimit = createRateLimit({ service: deps.service, perMinute: deps.rateLimitPerMinute, redis: deps.redis });
+  const mcp = mcpHandler({ ...deps, rateLimit, guard: hosts ? dnsRebindingGuard(hosts) : undefined });
+  const app = probesApp(deps);
+  const end = () => deps.track.end();
+  return (req, res) => {
+    deps.track.begin();
+    res.once('close', end);
+    spans(req, res, () => (isMcpPath(req.url) ? void mcp(req, res) : app(req, res)));
+  };
+}
+
+/** The express app of everything but /mcp. */
+function probesApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // No ETag: every answer is computed per call (POST /mcp, probes), so hashing each body bought nothing.
+  // No ETag: every answer is computed per call, so hashing each body buys nothing.
   app.set('etag', false);
   app.set('trust proxy', false);
-  // Every request but the probes gets its HTTP SERVER span here, named by its route.
-  const routes = new Set(['/mcp', ...(deps.protectedResource?.paths ?? [])]);
-  app.use(httpServerSpans({ route: (path) => (routes.has(path) ? path : undefined) }));
-  app.use((req, res, next) => {
-    deps.track.begin();
-    res.on('close', () => deps.track.end());
-    next();
-  });
-
-  // /mcp first: it is nearly all the traffic, and the router tries routes in
-  // order. DNS-rebinding protection: loopback binds accept only loopback Host
-  // and Origin headers; other binds check ALLOWED_HOSTS when it is set.
-  const hosts = deps.allowedHosts ?? (isLoopbackHost(deps.host) ? LOOPBACK_NAMES : undefined);
-  const guards: express.RequestHandler[] = hosts ? [dnsRebindingGuard(hosts)] : [];
-  // Rate limiting runs inside the route, once the caller is known (per principal; per address in open mode).
-  const rateLimit = createRateLimit({ service: deps.service, perMinute: deps.rateLimitPerMinute, redis: deps.redis });
-  app.all('/mcp', ...guards, ...mcpRoute({ ...deps, rateLimit }));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: deps.service });

@@ -1,4 +1,5 @@
-import express, { Request as ExpressRequest, Response as ExpressResponse, NextFunction } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
 import { ATTR, describeError, context, markSpanError, startMcpServerSpan, ServiceMetrics, Logger, McpMessageInfo } from '@fedmcp/instrumentation';
 import type { AccessGate, Refusal } from './access';
@@ -21,10 +22,18 @@ export interface JsonRpcMessage {
   error?: { code: number; message: string };
 }
 
-export function jsonRpcError(res: ExpressResponse, status: number, code: number, message: string, id: string | number | null = null, headers?: Record<string, string>): void {
-  if (headers) res.set(headers);
-  res.status(status).type('application/json').send(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
+/** A JSON answer with the headers express's `res.json` writes (`application/json; charset=utf-8`, a Content-Length). */
+export function sendJson(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+  const bytes = Buffer.from(text, 'utf8');
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length }).end(bytes);
 }
+
+export function jsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null, headers?: Record<string, string>): void {
+  sendJson(res, status, JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }), headers);
+}
+
+/** A request header's value (node joins a repeated header into one string; only set-cookie stays a list). */
+const header = (req: IncomingMessage, name: string) => req.headers[name] as string | undefined;
 
 /** Deepest nesting of arrays/objects in a JSON text, stopping once past `limit`. */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
@@ -86,10 +95,10 @@ export function envelopeProblem(body: unknown): string | undefined {
 
 const requestId = (body: unknown) => (isObject(body) && (typeof body.id === 'string' || typeof body.id === 'number') ? body.id : null);
 
-function describe(message: JsonRpcMessage, req: ExpressRequest): McpMessageInfo {
+function describe(message: JsonRpcMessage, req: IncomingMessage): McpMessageInfo {
   const params = message.params ?? {};
   const meta = params._meta;
-  const headerVersion = req.get('mcp-protocol-version');
+  const headerVersion = header(req, 'mcp-protocol-version');
   const metaVersion = typeof meta?.[PROTOCOL_VERSION_META] === 'string' ? (meta[PROTOCOL_VERSION_META] as string) : undefined;
   return {
     method: message.method ?? 'unknown',
@@ -128,25 +137,40 @@ export function responseError(contentType: string, text: string): JsonRpcMessage
  * the body already parsed (`parsedBody`) and reads none itself, so copying it
  * into a stream would be wasted work.
  */
-function toWebRequest(req: ExpressRequest): Request {
+function toWebRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(key, v);
   }
-  const url = `http://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
+  const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/mcp'}`;
   return new Request(url, { method: req.method, headers });
 }
 
-async function sendWebResponse(res: ExpressResponse, response: Response, body: string | undefined): Promise<void> {
-  res.status(response.status);
+/**
+ * Writes the SDK's text answer as express's `res.send` wrote it: the content
+ * type with `charset=utf-8` (text/html when the SDK set none, as on an empty
+ * 202), a Content-Length, and no body or content headers on 204 and 304.
+ */
+function sendText(res: ServerResponse, text: string): void {
+  const type = res.getHeader('content-type');
+  const base = typeof type === 'string' ? type.replace(/;\s*charset=[^;]*/i, '') : 'text/html';
+  if (res.statusCode === 204 || res.statusCode === 304) {
+    res.removeHeader('content-type');
+    return void res.end();
+  }
+  res.setHeader('Content-Type', `${base}; charset=utf-8`);
+  const bytes = Buffer.from(text, 'utf8');
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
+}
+
+async function sendWebResponse(res: ServerResponse, response: Response, body: string | undefined): Promise<void> {
+  res.statusCode = response.status;
   response.headers.forEach((value, key) => {
     if (key !== 'content-length' && key !== 'transfer-encoding') res.setHeader(key, value);
   });
-  if (body !== undefined) {
-    res.send(body);
-    return;
-  }
+  if (body !== undefined) return sendText(res, body);
   // A live stream (subscriptions/listen): pass it through as it comes.
   res.flushHeaders();
   const reader = response.body?.getReader();
@@ -160,7 +184,7 @@ async function sendWebResponse(res: ExpressResponse, response: Response, body: s
   res.end();
 }
 
-export interface McpRouteDeps {
+export interface McpHandlerDeps {
   handler: McpHttpHandler;
   /** Modern `tools/call` requests answered without the SDK handler (MCP_DIRECT_TOOL_CALLS); absent = all go to the SDK. */
   direct?: DirectCalls;
@@ -168,136 +192,161 @@ export interface McpRouteDeps {
   gate: AccessGate;
   /** RATE_LIMIT_PER_MINUTE, spent per principal after admission; absent = unlimited. */
   rateLimit?: RateLimit;
+  /** Refuses requests from a Host or Origin this server must not serve (DNS rebinding); absent = none refused. */
+  guard?: RequestGuard;
   metrics: ServiceMetrics;
   logger: Logger;
 }
 
 /** Answers a refused request: its status, challenge and JSON-RPC error. */
-function sendRefusal(res: ExpressResponse, refusal: Refusal, id: string | number | null): void {
+function sendRefusal(res: ServerResponse, refusal: Refusal, id: string | number | null): void {
   jsonRpcError(res, refusal.status, refusal.code, refusal.message, id, refusal.challenge ? { 'WWW-Authenticate': refusal.challenge } : undefined);
 }
 
+/** The answer to a request whose body could not be read: too large, badly encoded, cut short. */
+function bodyErrorAnswer(error: { type?: string; status?: number }): { status: number; code: number; message: string } {
+  if (error.type === 'entity.too.large') return { status: 413, code: -32600, message: `Request body exceeds the ${MAX_BODY_BYTES / 1024 / 1024} MB limit` };
+  const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+  return status === 500 ? { status, code: -32603, message: 'Internal error' } : { status, code: -32600, message: 'Invalid request' };
+}
+
 /**
- * The POST/GET/DELETE /mcp route: learns who is calling from the headers
- * (an unauthenticated request gets its 401 before its body is read, so it
- * costs no parsing), reads the body under a 1 MB limit, refuses absurd
- * nesting, opens the MCP SERVER span (parented on params._meta traceparent),
- * checks the caller may make the request, answers a plain modern tool call
- * directly and hands anything else to the SDK, turning protocol-level
- * JSON-RPC errors into 4xx answers.
+ * The /mcp endpoint, every method, as one plain node handler (express's
+ * router and its per-layer work are kept for the probes): refuses a Host or
+ * Origin it must not serve (DNS rebinding), learns who is calling from the
+ * headers (an unauthenticated request gets its 401 before its body is read,
+ * so it costs no parsing), reads the body under a 1 MB limit (express's raw
+ * body parser: the same inflation and errors), refuses absurd nesting, opens
+ * the MCP SERVER span (parented on params._meta traceparent), checks the
+ * caller may make the request, answers a plain modern tool call directly and
+ * hands anything else to the SDK, turning protocol-level JSON-RPC errors into
+ * 4xx answers.
  */
-export function mcpRoute(deps: McpRouteDeps) {
+export function mcpHandler(deps: McpHandlerDeps) {
   const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
-  const refuse = (res: ExpressResponse, status: number, code: number, message: string, id: string | number | null = null) => {
+  // raw-body calls back in the async context it was called in (an AsyncResource), so the rest keeps the HTTP span's context.
+  const readBody = (req: IncomingMessage, res: ServerResponse) =>
+    new Promise<Buffer | undefined>((resolve, reject) =>
+      raw(req as express.Request, res as express.Response, (error?: unknown) => (error ? reject(error) : resolve(bodyOf(req)))),
+    );
+  const refuse = (res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null) => {
     deps.metrics.requests.inc({ method: 'invalid', status: 'error' });
     jsonRpcError(res, status, code, message, id);
   };
-  return [
-    async (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
-      const authentication = await deps.gate.authenticate(req);
-      if ('refusal' in authentication) {
-        // No id: the body, where it is, is never read.
-        deps.metrics.requests.inc({ method: 'unauthenticated', status: 'error' });
-        return sendRefusal(res, authentication.refusal, null);
-      }
-      res.locals.authInfo = authentication.authInfo;
-      next();
-    },
-    (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
-      const problem = req.method === 'POST' ? unsupportedMediaType(req.get('content-type')) : undefined;
-      if (problem) return refuse(res, 415, -32000, `Unsupported Media Type: ${problem}`);
-      next();
-    },
-    // raw-body calls back in the async context it was called in (an AsyncResource), so the rest of the route keeps the HTTP span's context.
-    raw,
-    async (req: ExpressRequest, res: ExpressResponse) => {
-      const body = Buffer.isBuffer(req.body) ? req.body : undefined;
-      let parsed: unknown;
-      if (req.method === 'POST') {
-        let text: string;
-        try {
-          text = body ? utf8.decode(body) : '';
-        } catch {
-          return refuse(res, 400, -32700, 'Parse error: the body is not valid UTF-8');
-        }
-        if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return refuse(res, 400, -32600, `Invalid request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          return refuse(res, 400, -32700, 'Parse error: the body is not valid JSON');
-        }
-        const problem = envelopeProblem(parsed);
-        if (problem) return refuse(res, 400, -32600, `Invalid request: ${problem}`, requestId(parsed));
-      }
-      const single = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonRpcMessage) : undefined;
-      const info = single ? describe(single, req) : { method: Array.isArray(parsed) ? 'batch' : req.method };
-      const { span, ctx } = startMcpServerSpan(info);
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
+    const forbidden = deps.guard?.(req);
+    if (forbidden) return jsonRpcError(res, 403, -32000, forbidden);
+    const authentication = await deps.gate.authenticate(req);
+    if ('refusal' in authentication) {
+      // No id: the body, where it is, is never read.
+      deps.metrics.requests.inc({ method: 'unauthenticated', status: 'error' });
+      return sendRefusal(res, authentication.refusal, null);
+    }
+    const authInfo = authentication.authInfo;
+    const problem = req.method === 'POST' ? unsupportedMediaType(header(req, 'content-type')) : undefined;
+    if (problem) return refuse(res, 415, -32000, `Unsupported Media Type: ${problem}`);
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req, res);
+    } catch (error) {
+      const { status, code, message } = bodyErrorAnswer(error as { type?: string; status?: number });
+      if (status === 500) deps.logger.error('HTTP request failed', { path: '/mcp', error: (error as Error).message });
+      return jsonRpcError(res, status, code, message);
+    }
+    let parsed: unknown;
+    if (req.method === 'POST') {
+      let text: string;
       try {
-        const authInfo = res.locals.authInfo as AuthInfo;
-        const refusal = deps.gate.authorize(authInfo, parsed);
-        if (refusal) {
-          span.setAttribute('http.response.status_code', refusal.status);
-          markSpanError(span, String(refusal.status));
-          deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'error' });
-          return sendRefusal(res, refusal, single?.id ?? null);
-        }
-        const principal = principalOf(authInfo);
-        span.setAttribute(ATTR.ENDUSER_ID, principal.sub);
-        span.setAttribute(ATTR.ENDUSER_CLIENT_ID, principal.client_id);
-        const waitSeconds = await deps.rateLimit?.(rateLimitKey(principal));
-        if (waitSeconds !== undefined) {
-          span.setAttribute('http.response.status_code', 429);
-          markSpanError(span, 'RATE_LIMITED');
-          deps.metrics.requests.inc({ method: 'rate_limited', status: 'error' });
-          return jsonRpcError(res, 429, -32000, 'RATE_LIMITED: too many requests from this client; retry after the Retry-After seconds', single?.id ?? null, { 'Retry-After': String(waitSeconds) });
-        }
-        const direct = single && deps.direct?.accept(single, { protocolVersion: req.get('mcp-protocol-version'), method: req.get('mcp-method'), name: req.get('mcp-name') });
-        if (direct) {
-          const text = await context.with(ctx, () => deps.direct!.answer(direct, authInfo));
-          span.setAttribute('http.response.status_code', 200);
-          deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'ok' });
-          // What express's res.type('application/json').send(text) writes, without its header and charset helpers.
-          const bytes = Buffer.from(text, 'utf8');
-          res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length }).end(bytes);
-          return;
-        }
-        const request = toWebRequest(req);
-        const response = await context.with(ctx, () => deps.handler.fetch(request, parsed === undefined ? { authInfo } : { parsedBody: parsed, authInfo }));
-        const contentType = response.headers.get('content-type') ?? '';
-        const streaming = info.method === 'subscriptions/listen' || req.method === 'GET';
-        const text = streaming ? undefined : await response.text();
-        const error = text !== undefined ? responseError(contentType, text) : undefined;
-        span.setAttribute('http.response.status_code', response.status);
-        if (error) {
-          span.setAttribute('rpc.response.status_code', String(error.code));
-          markSpanError(span, String(error.code));
-        } else if (response.status >= 400) {
-          markSpanError(span, String(response.status));
-        }
-        deps.metrics.requests.inc({ method: methodLabel(info.method), status: error || response.status >= 400 ? 'error' : 'ok' });
-        if (error && single?.id !== undefined && CLIENT_ERROR_CODES.has(error.code) && response.status < 400) {
-          return jsonRpcError(res, 400, error.code, error.message, single.id ?? null);
-        }
-        await sendWebResponse(res, response, text);
-      } catch (error) {
-        markSpanError(span, 'internal', error);
-        deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'error' });
-        deps.logger.error('MCP request failed', describeError(error));
-        if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error', single?.id ?? null);
-      } finally {
-        span.end();
+        text = body ? utf8.decode(body) : '';
+      } catch {
+        return refuse(res, 400, -32700, 'Parse error: the body is not valid UTF-8');
       }
-    },
-  ];
+      if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return refuse(res, 400, -32600, `Invalid request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return refuse(res, 400, -32700, 'Parse error: the body is not valid JSON');
+      }
+      const problem = envelopeProblem(parsed);
+      if (problem) return refuse(res, 400, -32600, `Invalid request: ${problem}`, requestId(parsed));
+    }
+    const single = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonRpcMessage) : undefined;
+    const info = single ? describe(single, req) : { method: Array.isArray(parsed) ? 'batch' : (req.method ?? 'GET') };
+    const { span, ctx } = startMcpServerSpan(info);
+    try {
+      const refusal = deps.gate.authorize(authInfo, parsed);
+      if (refusal) {
+        span.setAttribute('http.response.status_code', refusal.status);
+        markSpanError(span, String(refusal.status));
+        deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'error' });
+        return sendRefusal(res, refusal, single?.id ?? null);
+      }
+      const principal = principalOf(authInfo);
+      span.setAttribute(ATTR.ENDUSER_ID, principal.sub);
+      span.setAttribute(ATTR.ENDUSER_CLIENT_ID, principal.client_id);
+      const waitSeconds = await deps.rateLimit?.(rateLimitKey(principal));
+      if (waitSeconds !== undefined) {
+        span.setAttribute('http.response.status_code', 429);
+        markSpanError(span, 'RATE_LIMITED');
+        deps.metrics.requests.inc({ method: 'rate_limited', status: 'error' });
+        return jsonRpcError(res, 429, -32000, 'RATE_LIMITED: too many requests from this client; retry after the Retry-After seconds', single?.id ?? null, { 'Retry-After': String(waitSeconds) });
+      }
+      const direct = single && deps.direct?.accept(single, { protocolVersion: header(req, 'mcp-protocol-version'), method: header(req, 'mcp-method'), name: header(req, 'mcp-name') });
+      if (direct) {
+        const text = await context.with(ctx, () => deps.direct!.answer(direct, authInfo));
+        span.setAttribute('http.response.status_code', 200);
+        deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'ok' });
+        return sendJson(res, 200, text);
+      }
+      const request = toWebRequest(req);
+      const response = await context.with(ctx, () => deps.handler.fetch(request, parsed === undefined ? { authInfo } : { parsedBody: parsed, authInfo }));
+      const contentType = response.headers.get('content-type') ?? '';
+      const streaming = info.method === 'subscriptions/listen' || req.method === 'GET';
+      const text = streaming ? undefined : await response.text();
+      const error = text !== undefined ? responseError(contentType, text) : undefined;
+      span.setAttribute('http.response.status_code', response.status);
+      if (error) {
+        span.setAttribute('rpc.response.status_code', String(error.code));
+        markSpanError(span, String(error.code));
+      } else if (response.status >= 400) {
+        markSpanError(span, String(response.status));
+      }
+      deps.metrics.requests.inc({ method: methodLabel(info.method), status: error || response.status >= 400 ? 'error' : 'ok' });
+      if (error && single?.id !== undefined && CLIENT_ERROR_CODES.has(error.code) && response.status < 400) {
+        return jsonRpcError(res, 400, error.code, error.message, single.id ?? null);
+      }
+      await sendWebResponse(res, response, text);
+    } catch (error) {
+      markSpanError(span, 'internal', error);
+      deps.metrics.requests.inc({ method: methodLabel(info.method), status: 'error' });
+      deps.logger.error('MCP request failed', describeError(error));
+      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error', single?.id ?? null);
+    } finally {
+      span.end();
+    }
+  };
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+    answer(req, res).catch((error) => {
+      deps.logger.error('MCP request failed', describeError(error));
+      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error');
+    });
 }
 
-/** JSON answers for errors express raises itself (body too large, bad encoding). */
+/** A request's body as the raw parser left it (none for a request without one). */
+const bodyOf = (req: IncomingMessage) => {
+  const body = (req as { body?: unknown }).body;
+  return Buffer.isBuffer(body) ? body : undefined;
+};
+
+/** Why a request must not be served at all (a Host or Origin it may not come from), or undefined. */
+export type RequestGuard = (req: IncomingMessage) => string | undefined;
+
+/** JSON answers for errors express raises itself on the other routes. */
 export function jsonErrorHandler(logger: Logger) {
-  return (error: { type?: string; status?: number; message?: string }, req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
+  return (error: { type?: string; status?: number; message?: string }, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);
-    if (error.type === 'entity.too.large') return jsonRpcError(res, 413, -32600, `Request body exceeds the ${MAX_BODY_BYTES / 1024 / 1024} MB limit`);
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const { status, code, message } = bodyErrorAnswer(error);
     if (status === 500) logger.error('HTTP request failed', { path: req.path, error: error.message });
-    return jsonRpcError(res, status, status === 500 ? -32603 : -32600, status === 500 ? 'Internal error' : 'Invalid request');
+    return jsonRpcError(res, status, code, message);
   };
 }

@@ -1,4 +1,5 @@
-import type { Request as ExpressRequest, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
 import { OAuthError, getOAuthProtectedResourceMetadataUrl, verifyBearerToken, type AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '@fedmcp/instrumentation';
 import type { AccessGate, Authentication, Refusal } from './access';
@@ -86,7 +87,7 @@ export class ResourceServer implements AccessGate {
     await this.verifier.warmUp().catch((error) => this.logKeysProblem(error));
   }
 
-  async authenticate(req: ExpressRequest): Promise<Authentication> {
+  async authenticate(req: IncomingMessage): Promise<Authentication> {
     const header = req.headers.authorization;
     if (!header) {
       return this.unauthorized(this.noTokenChallenge, 'this server requires an OAuth access token (Authorization: Bearer <token>); the resource_metadata URL in WWW-Authenticate names the authorization server');

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import express, { RequestHandler } from 'express';
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import { dnsRebindingGuard } from '../src/dns-rebinding';
+import { jsonRpcError } from '../src/mcp-http';
 
-// The kit's guard must answer exactly as the SDK's two express middlewares
-// do, for every Host and Origin, also the second time it sees a value (its
+// The kit's guard, answered as the /mcp handler answers it, must answer
+// exactly as the SDK's two express middlewares do, for every Host and Origin, also the second time it sees a value (its
 // verdicts are remembered).
 const ALLOWED = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -53,7 +54,14 @@ describe('dnsRebindingGuard', () => {
   let sdk: { port: number; server: http.Server };
 
   beforeAll(async () => {
-    kit = await serve([dnsRebindingGuard(ALLOWED)]);
+    const guard = dnsRebindingGuard(ALLOWED);
+    kit = await serve([
+      (req, res, next) => {
+        const refusal = guard(req);
+        if (refusal) jsonRpcError(res, 403, -32000, refusal);
+        else next();
+      },
+    ]);
     sdk = await serve([hostHeaderValidation(ALLOWED), originValidation(ALLOWED)]);
   });
   afterAll(() => {
