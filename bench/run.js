@@ -26,13 +26,13 @@ const path = require('node:path');
 const { fork } = require('node:child_process');
 const { startPlatform, startTestAuthServer, dropTestDatabases, OtlpReceiver, PG_URL, REDIS_URL, postgresAnswers, redisAnswers, freePort } = require('@fedmcp/testing');
 const { cpuSeconds, rssMb, memoryOf, pin, canPin, allCores } = require('./lib/proc');
-const { toolCall, fixedLoad, orderLoad, post, round } = require('./lib/load');
+const { toolCall, fixedLoad, alternatingLoad, orderLoad, post, round } = require('./lib/load');
 const { tokenFor } = require('./lib/auth');
 const { checkTargets, markdown } = require('./lib/report');
 const { SERVICE_HEAP_MB } = require('@fedmcp/instrumentation/launch');
 
 const SHORT = process.argv.includes('--short') || process.env.BENCH_MODE === 'short';
-const SECONDS = SHORT ? { read: 1, order: 2, warm: 0.5, jit: 0 } : { read: 10, order: 12, warm: 3, jit: 30 };
+const SECONDS = SHORT ? { read: 1, order: 2, warm: 0.5, jit: 0, slices: 1 } : { read: 10, order: 12, warm: 3, jit: 30, slices: 5 };
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const SERVICES = ['customer', 'product', 'payment', 'order'];
 const SPREAD_PRODUCTS = SHORT ? 20 : 100; // at least 20: a 20-line order names 20 distinct products
@@ -177,23 +177,28 @@ async function main() {
 
     let bareRate;
     if (wanted('get_product') || wanted('bare')) {
+      // The baseline and get_product side by side: alternating turns, each on core 1 in its turn.
       const productArgs = { product_id: hot };
       const body = (await callTool(urls.product, tokens.product, 'get_product', productArgs)).text;
       const bare = await startBare(body);
       try {
-        isolate(pids, 'bare');
-        pin(bare.pid, '1');
-        const request = toolCall('get_product', productArgs, 1);
-        await fixedLoad({ url: bare.url, request, connections: 32, seconds: SECONDS.warm });
-        const before = cpuSeconds(bare.pid);
-        const r = await fixedLoad({ url: bare.url, request, connections: 32, seconds: SECONDS.read, expectBody: body });
-        scenarios.bare_express = { clients: 32, ...r, ratio_to_bare: 1, cpu_ms_per_call: { bare: round(((cpuSeconds(bare.pid) - before) * 1000) / Math.max(1, r.calls), 3) } };
-        bareRate = r.calls_per_s;
-        console.log(`${'bare_express'.padEnd(28)} ${JSON.stringify(scenarios.bare_express)}`);
+        const sides = [
+          { url: bare.url, request: toolCall('get_product', productArgs, 1), expectBody: body, cpuSeconds: () => cpuSeconds(bare.pid), arrange: () => (isolate(pids, 'bare'), pin(bare.pid, '1')) },
+          { url: urls.product, request: toolCall('get_product', productArgs, 1, tokens.product), expectBody: body, cpuSeconds: () => cpuSeconds(pids.product), arrange: () => (isolate(pids, 'product'), pin(pids.product, '1')) },
+        ];
+        for (const side of sides) {
+          side.arrange();
+          await fixedLoad({ url: side.url, request: side.request, connections: 32, seconds: SECONDS.warm });
+        }
+        const [b, p] = await alternatingLoad(sides, { connections: 32, seconds: SECONDS.read, slices: SECONDS.slices });
+        const scenario = ({ cpu_seconds, ...r }, who, ratio) => ({ clients: 32, ...r, ratio_to_bare: ratio, cpu_ms_per_call: { [who]: round((cpu_seconds * 1000) / Math.max(1, r.calls), 3) } });
+        scenarios.bare_express = scenario(b, 'bare', 1);
+        scenarios.get_product = scenario(p, 'product', round(p.calls_per_s / b.calls_per_s, 2));
+        bareRate = b.calls_per_s;
+        for (const name of ['bare_express', 'get_product']) console.log(`${name.padEnd(28)} ${JSON.stringify(scenarios[name])}`);
       } finally {
         bare.stop();
       }
-      await readScenario('get_product', 'product', 'get_product', productArgs, bareRate);
     }
     if (wanted('get_customer')) await readScenario('get_customer', 'customer', 'get_customer', { customer_id: buyer }, bareRate);
     if (wanted('search_products')) await readScenario('search_products', 'product', 'search_products', { query: 'Bench item 1', limit: 20 }, bareRate);

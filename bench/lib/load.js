@@ -40,22 +40,47 @@ function latencyStats(latencies) {
   return { p50_ms: round(percentile(sorted, 50)), p95_ms: round(percentile(sorted, 95)), p99_ms: round(percentile(sorted, 99)) };
 }
 
+/** One autocannon run: calls, errors (transport, timeouts, non-2xx, unexpected bodies) and every latency. */
+async function cannon({ url, request, connections, seconds, expectBody }) {
+  const latencies = [];
+  const instance = autocannon({ url, method: 'POST', headers: request.headers, body: request.body, connections, duration: seconds, expectBody });
+  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  const result = await instance;
+  return { calls: result.requests.total, errors: result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0), latencies };
+}
+
+const summary = ({ calls, errors, latencies }, seconds) => ({ calls, calls_per_s: round(calls / seconds), ...latencyStats(latencies), errors });
+
 /**
  * Sends the same request over `connections` keep-alive connections for
  * `seconds`; with `expectBody` every answer must be exactly that text.
  */
 async function fixedLoad({ url, request, connections, seconds, expectBody }) {
-  const latencies = [];
-  const instance = autocannon({ url, method: 'POST', headers: request.headers, body: request.body, connections, duration: seconds, expectBody });
-  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-  const result = await instance;
-  const calls = result.requests.total;
-  return {
-    calls,
-    calls_per_s: round(calls / seconds),
-    ...latencyStats(latencies),
-    errors: result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0),
-  };
+  return summary(await cannon({ url, request, connections, seconds, expectBody }), seconds);
+}
+
+/**
+ * Endpoints measured side by side: `slices` turns each, in alternation, for
+ * `seconds` in all per endpoint, so that each sees the same phases of a
+ * noisy host (two runs of one endpoint a minute apart differed by a third
+ * here). Before its turn a side's `arrange()` runs (pinning); its
+ * `cpuSeconds()` is read around each turn and summed. Returns, per side,
+ * what `fixedLoad` does plus `cpu_seconds`.
+ */
+async function alternatingLoad(sides, { connections, seconds, slices }) {
+  const totals = sides.map(() => ({ calls: 0, errors: 0, latencies: [], cpu_seconds: 0 }));
+  for (let turn = 0; turn < slices; turn++) {
+    for (const [i, side] of sides.entries()) {
+      side.arrange?.();
+      const before = side.cpuSeconds();
+      const r = await cannon({ url: side.url, request: side.request, connections, seconds: seconds / slices, expectBody: side.expectBody });
+      totals[i].cpu_seconds += side.cpuSeconds() - before;
+      totals[i].calls += r.calls;
+      totals[i].errors += r.errors;
+      for (const latency of r.latencies) totals[i].latencies.push(latency);
+    }
+  }
+  return totals.map((t) => ({ ...summary(t, seconds), cpu_seconds: t.cpu_seconds }));
 }
 
 function post(agent, target, request) {
@@ -122,4 +147,4 @@ async function orderLoad({ url, token, concurrency, seconds, args }) {
   };
 }
 
-module.exports = { toolCall, fixedLoad, orderLoad, post, round };
+module.exports = { toolCall, fixedLoad, alternatingLoad, orderLoad, post, round };
