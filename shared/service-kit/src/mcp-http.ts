@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
-import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
+import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { ATTR, describeError, context, markSpanError, startMcpServerSpan, ServiceMetrics, Logger, McpMessageInfo } from '@fedmcp/instrumentation';
 import type { AccessGate, Refusal } from './access';
 import { principalOf } from './principal';
