@@ -10,8 +10,8 @@ export interface HttpServerSpanOptions {
 /** Probes and scrapes get no span: noise in traces. */
 const PROBES = /^\/(?:health|ready|metrics)\b/;
 
-/** The request's path without its query string. */
-function pathOf(url: string | undefined): string {
+/** A request URL's path without its query string. */
+export function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   return query === -1 ? raw : raw.slice(0, query);

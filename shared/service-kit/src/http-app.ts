@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type Redis from 'ioredis';
-import { httpServerSpans, type Logger, type ServiceMetrics } from '@fedmcp/instrumentation';
+import { httpServerSpans, pathOf, type Logger, type ServiceMetrics } from '@fedmcp/instrumentation';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { jsonErrorHandler, mcpHandler } from './mcp-http';
 import type { DirectCalls } from './mcp-server';
@@ -44,10 +44,8 @@ export interface HttpAppDeps {
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 /** Paths express's router would match to `/mcp` (case-insensitive, an optional trailing slash), query string aside. */
-export function isMcpPath(url: string | undefined): boolean {
-  const raw = url ?? '';
-  const query = raw.indexOf('?');
-  const path = (query === -1 ? raw : raw.slice(0, query)).toLowerCase();
+function isMcpPath(url: string | undefined): boolean {
+  const path = pathOf(url).toLowerCase();
   return path === '/mcp' || path === '/mcp/';
 }
 
@@ -60,7 +58,7 @@ export function isMcpPath(url: string | undefined): boolean {
  */
 export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   // Every request but the probes gets its HTTP SERVER span, named by its route.
-  const routes = new Set(['/mcp', ...(deps.protectedResource?.paths ?? [])]);
+  const routes = new Set(deps.protectedResource?.paths ?? []);
   const spans = httpServerSpans({ route: (path) => (isMcpPath(path) ? '/mcp' : routes.has(path) ? path : undefined) });
   // DNS-rebinding protection: loopback binds accept only loopback Host and
   // Origin headers; other binds check ALLOWED_HOSTS when it is set.
