@@ -1,7 +1,10 @@
 import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import { startInProcess, InProcessService } from '@fedmcp/testing';
+import { createMetrics } from '@fedmcp/instrumentation';
 import { defineTool, z } from '../src';
+import { mcpHandler } from '../src/mcp-http';
 import { toolService, ToolService } from './fixtures/tool-service';
 
 // /mcp is answered by one plain node handler, outside express's router
@@ -38,9 +41,9 @@ interface Answer {
 }
 
 /** node:http, so the path, Host and framing go out exactly as given. */
-function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Answer> {
+function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer, base = svc.url): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const url = new URL(svc.url);
+    const url = new URL(base);
     const framing = body === undefined || headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
     const req = http.request({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...framing }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -121,6 +124,29 @@ describe('the /mcp endpoint', () => {
       expect(answer.status).toBe(403);
       expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(JSON.parse(answer.text)).toEqual({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+    }
+  });
+
+  it('answers 500 with a JSON-RPC error, and logs it, when the gate itself throws', async () => {
+    const logged: string[] = [];
+    const handler = mcpHandler({
+      handler: { fetch: () => Promise.reject(new Error('the SDK must not be reached')) } as never,
+      gate: { authenticate: () => Promise.reject(new Error('key store exploded')), authorize: () => undefined },
+      metrics: createMetrics({ service: 'widget', defaultMetrics: false }),
+      // Only `error` is reached on this path.
+      logger: { error: (message: string) => void logged.push(message) } as never,
+    });
+    const server = http.createServer((req, res) => void handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const answer = await send('POST', '/mcp', LEGACY, LIST, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      expect(answer.status).toBe(500);
+      expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(JSON.parse(answer.text)).toEqual({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+      expect(answer.text).not.toContain('exploded');
+      expect(logged).toEqual(['MCP request failed']);
+    } finally {
+      server.close();
     }
   });
 });
