@@ -100,6 +100,24 @@ function errorBodyOf(error: unknown, tool: string, budget: number, deps: Wrapper
 }
 
 /**
+ * `schema.safeParse(args)`, where a value zod cannot even examine is refused
+ * as invalid: zod's length checks run on any value with a `length` property
+ * and compare it with a number, so an object in place of a string or list
+ * whose `length` is an object with its own non-callable `toString` and
+ * `valueOf` (`{"length":{"toString":1,"valueOf":1}}`, plain JSON) made it
+ * throw a TypeError, answered INTERNAL. Such a value has the wrong type
+ * anyway.
+ */
+function checkArguments<S extends z.ZodType>(schema: S, args: unknown): ReturnType<S['safeParse']> {
+  try {
+    return schema.safeParse(args) as ReturnType<S['safeParse']>;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new ToolError('VALIDATION_ERROR', 'Invalid arguments: a value has the wrong type (an object where text, a number or a list belongs). Fix the arguments and call again.');
+  }
+}
+
+/**
  * Wraps one tool so every call gets input validation, a time budget, metrics,
  * one log line, span status and error mapping: ToolError → `isError` result
  * with its code; anything else → INTERNAL, logged with the trace id, no
@@ -122,7 +140,7 @@ export function wrapTool(tool: ToolDefinition, deps: WrapperDeps): (args: unknow
     try {
       onBehalfOf = onBehalfOfFrom(caller.meta);
       audit.onBehalfOf = onBehalfOf;
-      const parsed = tool.input.safeParse(args ?? {});
+      const parsed = checkArguments(tool.input, args ?? {});
       if (!parsed.success) {
         const { message, details } = describeIssues(parsed.error);
         throw new ToolError('VALIDATION_ERROR', message, details);

@@ -17,7 +17,7 @@ const createWidget = toolService('widget', [
     scope: 'widget:read',
     title: 'Echo',
     description: 'Echoes its argument.',
-    input: z.object({ tag: z.string() }),
+    input: z.object({ tag: z.string().max(40), tags: z.array(z.string()).max(5).optional() }),
     output: z.object({ tag: z.string() }),
     annotations: { readOnlyHint: true },
     handler: async ({ tag }) => ({ tag }),
@@ -147,6 +147,23 @@ describe('the /mcp endpoint', () => {
       expect(logged).toEqual(['MCP request failed']);
     } finally {
       server.close();
+    }
+  });
+
+  it('refuses as VALIDATION_ERROR, not INTERNAL, a value zod cannot examine (an object whose length has its own toString)', async () => {
+    const unexaminable = { length: { toString: 1, valueOf: 1 } };
+    for (const args of [{ tag: unexaminable }, { tag: 'ok', tags: unexaminable }]) {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 5,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: args, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+      });
+      const answer = await send('POST', '/mcp', { ...LEGACY, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, body);
+      expect(answer.status).toBe(200);
+      const result = JSON.parse(answer.text).result;
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent.error.code).toBe('VALIDATION_ERROR');
     }
   });
 });
