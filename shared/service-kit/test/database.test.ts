@@ -171,21 +171,19 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
       // connections 10-20 s behind a server that was already back (reconnectBackoff bounds it).
       const front = await TcpProxy.forUrl(serverUrl!).start();
       const busy = await openDatabase({ service: 'kit', url: front.rewrite(serverUrl!), embeddedDir: 'memory://', migrationsFolder: path.join(__dirname, 'fixtures', 'drizzle'), schema, poolMax: 10, observer: { query: () => undefined, connections: () => undefined } });
-      const port = front.port;
-      let back: TcpProxy | undefined;
       try {
-        await front.close(); // nothing listens: every connect is refused, as when the server is down
+        front.refuse(); // every connect fails, as when the server is down (the port stays ours)
         const until = Date.now() + 3000;
         let failed = 0;
         while (Date.now() < until) failed += (await Promise.all(Array.from({ length: 10 }, () => busy.ping(500).then(() => 0, () => 1)))).reduce((a, b) => a + b, 0);
         expect(failed).toBeGreaterThan(0);
-        back = await TcpProxy.forUrl(serverUrl!).start(port);
+        front.restore();
         // Ten at once take every connection of the pool.
         const pings = await Promise.all(Array.from({ length: 10 }, () => busy.ping(2000).then(() => 'ok', (e: Error) => e.message)));
         expect(pings).toEqual(Array(10).fill('ok'));
       } finally {
         await busy.close();
-        await back?.close();
+        await front.close();
       }
     });
 

@@ -9,6 +9,7 @@ export class TcpProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private open = true;
+  private refusing = false;
   private held = false;
   private readonly flushers = new Set<() => void>();
   port = 0;
@@ -40,7 +41,7 @@ export class TcpProxy {
   /** Listens on `port` (default: any free one; a given one, e.g. to come back where a closed proxy was). */
   async start(port = 0): Promise<this> {
     this.server = net.createServer((client) => {
-      if (!this.open) return client.destroy();
+      if (!this.open) return this.refusing ? client.resetAndDestroy() : client.destroy();
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
       const drop = () => {
@@ -54,7 +55,12 @@ export class TcpProxy {
       this.relay(client, upstream);
       this.relay(upstream, client);
     });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject).listen(port, '127.0.0.1', () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
+    });
     this.port = (this.server!.address() as net.AddressInfo).port;
     return this;
   }
@@ -88,6 +94,25 @@ export class TcpProxy {
 
   cut(): void {
     this.open = false;
+    this.refusing = false;
+    this.dropAll();
+  }
+
+  /**
+   * A stopped server whose port nobody else may take: like `cut()`, but every
+   * new connection is reset (the client's socket fails with an error, as a
+   * refused connect does) while the proxy keeps its port. Closing the proxy
+   * instead and listening again on the same port later races every other
+   * process on the machine for that port (and a client's own connect, which
+   * can bind that very port as its source and connect to itself).
+   */
+  refuse(): void {
+    this.open = false;
+    this.refusing = true;
+    this.dropAll();
+  }
+
+  private dropAll(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
   }
@@ -95,6 +120,7 @@ export class TcpProxy {
   /** Lets traffic through again (and delivers what `hold()` kept back). */
   restore(): void {
     this.open = true;
+    this.refusing = false;
     this.held = false;
     for (const flush of this.flushers) flush();
   }
