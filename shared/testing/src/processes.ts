@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { serviceNodeArgs } from '@fedmcp/instrumentation/launch';
 
@@ -19,11 +20,55 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
+/** Ports this process has handed out: never handed out twice (the first may be starting up still). */
+const handedOut = new Set<number>();
+
+/**
+ * The first port of the kernel's ephemeral range (`ip_local_port_range`):
+ * the source ports of outgoing connections and the ports of `listen(0)`.
+ */
+function ephemeralLow(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768; // not Linux: the common default
+  }
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const server = net.createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/**
+ * A free loopback port for a process that will listen on it a little later
+ * (a service under test, or one that is stopped and started again on the
+ * same port). Chosen at random below the ephemeral range: a port from inside
+ * it (what `listen(0)` gives) can be taken in between by any outgoing
+ * connection as its source port, including a client's own connect to that
+ * very port while nothing listens there (it then connects to itself), and the
+ * service's listen fails with EADDRINUSE.
+ */
 export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = 10_000;
+  for (let attempt = 0; high - low > 1000 && attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  // No room below the ephemeral range (or all taken): let the kernel choose.
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  handedOut.add(port);
   return port;
 }
 
