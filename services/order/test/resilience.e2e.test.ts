@@ -1,13 +1,17 @@
-import { Platform, TcpProxy, dropTestDatabases, startPlatform } from '@fedmcp/testing';
+import { Platform, TcpProxy, TestAuthServer, dropTestDatabases, startPlatform, startTestAuthServer } from '@fedmcp/testing';
 import { OrderView, newCustomer, newProduct, paymentsOf, placeOrder, productState } from './fixtures';
 
 jest.setTimeout(90_000);
 
+let auth: TestAuthServer;
 let platform: Platform;
 let paymentGate: TcpProxy;
 
 beforeAll(async () => {
+  // Authorization on, as in production: a restarted order service gets its own upstream tokens again.
+  auth = await startTestAuthServer();
   platform = await startPlatform({
+    auth,
     // Short leases and sweeps so recovery after a crash is quick to observe.
     serviceEnv: { order: { ORDER_LEASE_MS: '1500', RECOVERY_INTERVAL_MS: '500', UPSTREAM_TIMEOUT_MS: '4000' } },
     upstreamUrl: async (name, url) => {
@@ -21,6 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
   await paymentGate?.close();
+  await auth?.stop();
   await dropTestDatabases();
 });
 
