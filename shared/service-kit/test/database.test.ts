@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { pgTable, text } from 'drizzle-orm/pg-core';
+import postgres from 'postgres';
 import { TcpProxy, createTestDatabase, dropTestDatabases, testPgUrl } from '@fedmcp/testing';
 import { Database, RECONNECT_BACKOFF_MAX_S, countRows, isDatabaseUnreachable, isUniqueViolation, likePattern, openDatabase, reconnectBackoff } from '../src';
+import { instrumentPostgresJs } from '../src/db-instrument';
 
 const widgets = pgTable('widgets', { id: text('id').primaryKey(), label: text('label').notNull() });
 const schema = { widgets };
@@ -241,6 +243,67 @@ describe(`database (${testPgUrl() ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
       }
       expect(broken).toBeDefined();
       expect(isDatabaseUnreachable(broken)).toBe(false);
+    });
+
+    // BEGIN pipelined with the first statement needs reserved handles the kit's driver patch
+    // guarded (db-instrument.ts); on a driver whose source the patch no longer finds, the kit
+    // falls back to the driver's own begin. Both must commit, roll back, give the connection back.
+    it.each([
+      ['a guarded handle: BEGIN pipelined, the driver\'s begin unused', false],
+      ['an unguarded handle: the driver\'s own begin', true],
+    ])(`transactions on ${server} through the instrumented pool, %s`, async (_, unguarded) => {
+      const pool = postgres(serverUrl!, { max: 2, onnotice: () => undefined });
+      try {
+        const counts = { driverBegin: 0, connections: 0, inserts: 0 };
+        // The pool as the kit sees it, counting calls of the driver's own begin; with
+        // `unguarded`, reserved handles lose the guard's mark.
+        const target = new Proxy(pool, {
+          get(t, prop, receiver) {
+            const value = Reflect.get(t, prop, receiver) as (...a: unknown[]) => unknown;
+            if (prop === 'begin') return (...args: unknown[]) => (counts.driverBegin++, value.apply(t, args));
+            if (prop === 'reserve' && unguarded) {
+              return async () => {
+                const handle = await t.reserve();
+                const release = handle.release;
+                handle.release = () => release();
+                return handle;
+              };
+            }
+            return value;
+          },
+        });
+        const kit = instrumentPostgresJs(target, {
+          query: (operation) => void (counts.inserts += operation === 'INSERT' ? 1 : 0),
+          connections: (delta) => void (counts.connections += delta),
+        });
+        const tag = unguarded ? 'tx-u' : 'tx-g';
+        // Statements go through `unsafe`, as drizzle sends them.
+        const insert = (tx: { unsafe: typeof kit.unsafe }, n: number) => tx.unsafe('insert into widgets values ($1, $1)', [`${tag}${n}`]);
+        await kit.begin(async (tx) => {
+          await insert(tx, 1);
+          await insert(tx, 2);
+        });
+        const thrown = await kit
+          .begin(async (tx) => {
+            await insert(tx, 3);
+            throw new Error('abandoned');
+          })
+          .then(() => undefined, (error: Error) => error.message);
+        expect(thrown).toBe('abandoned');
+        const duplicate = await kit
+          .begin(async (tx) => {
+            await insert(tx, 4);
+            await insert(tx, 1);
+          })
+          .then(() => undefined, (error: unknown) => error);
+        expect(isUniqueViolation(duplicate)).toBe(true);
+        expect((await pool`select id from widgets where id like ${`${tag}%`} order by id`).map((r) => r.id)).toEqual([`${tag}1`, `${tag}2`]);
+        expect(counts).toEqual({ driverBegin: unguarded ? 3 : 0, connections: 0, inserts: 5 });
+        // No pool connection was left inside a transaction.
+        expect(await Promise.all([1, 2, 3, 4].map(() => pool`select 1 as one`.then((r) => r[0].one)))).toEqual([1, 1, 1, 1]);
+      } finally {
+        await pool.end();
+      }
     });
   }
 });
