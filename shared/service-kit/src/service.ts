@@ -12,6 +12,7 @@ import { McpUpstream, UpstreamOptions } from './mcp-client';
 import { AccessGate, openGate } from './access';
 import { ResourceServer } from './resource-server';
 import { AuditBuffer } from './audit/audit-buffer';
+import { onUnhandledRejection } from './unhandled';
 import { AuditTrail } from './audit/audit-trail';
 import { listAuditEventsTool } from './audit/audit.tool';
 
@@ -296,6 +297,7 @@ export async function runService(build: () => Promise<Service<Record<string, unk
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('unhandledRejection', onUnhandledRejection(service.logger));
 }
 
 /**
