@@ -52,9 +52,12 @@ function driverCode(error: unknown): string {
   return code;
 }
 
+/** Socket and postgres.js codes of a connection refused or lost (also read by the unhandled-rejection handler, unhandled.ts). */
+export const LOST_CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+
 /** Driver / SQLSTATE codes of a database that could not be reached (connection refused, lost, terminated). */
 function unreachableCode(code: string): boolean {
-  return code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'CONNECT_TIMEOUT' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED';
+  return code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'CONNECT_TIMEOUT' || LOST_CONNECTION_CODES.has(code);
 }
 
 /** Whether `error` says the database could not be reached, not a bug. */

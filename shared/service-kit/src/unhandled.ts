@@ -1,11 +1,14 @@
 import { describeQuery, Logger } from '@fedmcp/instrumentation';
+import { LOST_CONNECTION_CODES } from './tool-wrapper';
 
-/** Socket errors and postgres.js error codes of a connection that went away. */
-const LOST_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED']);
+/** Socket errors of a connection that went away besides those the tool wrapper knows (a write to it, a peer that never answered). */
+const SOCKET_LOST_CODES = new Set(['EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
 /** Whether `reason` is the error of a connection that went away (the peer reset or closed it, or never answered). */
 export function isLostConnection(reason: unknown): boolean {
-  return reason instanceof Error && LOST_CONNECTION.has(String((reason as { code?: unknown }).code));
+  if (!(reason instanceof Error)) return false;
+  const code = String((reason as { code?: unknown }).code);
+  return LOST_CONNECTION_CODES.has(code) || SOCKET_LOST_CODES.has(code);
 }
 
 /** What a rejected promise was, for the log line: a database statement's operation and table, or its class. */

@@ -9,7 +9,7 @@ const lost = (code: string, syscall = 'read') => Object.assign(new Error(`${sysc
 
 describe('a rejection nobody handled', () => {
   it('tells a lost connection (socket and postgres.js codes) from anything else', () => {
-    for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED']) expect(isLostConnection(lost(code))).toBe(true);
+    for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED']) expect(isLostConnection(lost(code))).toBe(true);
     expect(isLostConnection(new TypeError('x is not a function'))).toBe(false);
     expect(isLostConnection(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
     expect(isLostConnection('ECONNRESET')).toBe(false);
