@@ -26,23 +26,31 @@ const handedOut = new Set<number>();
 /**
  * The first port of the kernel's ephemeral range (`ip_local_port_range`):
  * the source ports of outgoing connections and the ports of `listen(0)`.
+ * Read once per process.
  */
+let ephemeralLowPort: number | undefined;
 function ephemeralLow(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
-  } catch {
-    return 32768; // not Linux: the common default
+  if (ephemeralLowPort === undefined) {
+    try {
+      ephemeralLowPort = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+    } catch {
+      ephemeralLowPort = 32768; // not Linux: the common default
+    }
   }
+  return ephemeralLowPort;
 }
 
-async function canListen(port: number): Promise<boolean> {
+/** Listens on loopback `port` (0: one the kernel chooses) and closes again: the port it had, or undefined if it was taken. */
+async function bindOnce(port: number): Promise<number | undefined> {
   const server = net.createServer();
-  const ok = await new Promise<boolean>((resolve) => {
+  const bound = await new Promise<boolean>((resolve) => {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => resolve(true));
   });
-  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return ok;
+  if (!bound) return undefined;
+  const { port: had } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return had;
 }
 
 /**
@@ -57,17 +65,14 @@ async function canListen(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   const high = ephemeralLow() - 1;
   const low = 10_000;
-  for (let attempt = 0; high - low > 1000 && attempt < 50; attempt++) {
-    const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (handedOut.has(port) || !(await canListen(port))) continue;
-    handedOut.add(port);
-    return port;
+  let port: number | undefined;
+  for (let attempt = 0; port === undefined && high - low > 1000 && attempt < 50; attempt++) {
+    const candidate = low + Math.floor(Math.random() * (high - low + 1));
+    if (!handedOut.has(candidate)) port = await bindOnce(candidate);
   }
   // No room below the ephemeral range (or all taken): let the kernel choose.
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  port ??= await bindOnce(0);
+  if (port === undefined) throw new Error('freePort: cannot listen on 127.0.0.1');
   handedOut.add(port);
   return port;
 }

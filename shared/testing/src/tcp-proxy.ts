@@ -8,8 +8,8 @@ import * as net from 'node:net';
 export class TcpProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private open = true;
-  private refusing = false;
+  /** While stopped, how a new connection is turned away: closed (`cut`) or reset (`refuse`). */
+  private stopped: 'close' | 'reset' | undefined;
   private held = false;
   private readonly flushers = new Set<() => void>();
   port = 0;
@@ -38,10 +38,10 @@ export class TcpProxy {
     return u.toString();
   }
 
-  /** Listens on `port` (default: any free one; a given one, e.g. to come back where a closed proxy was). */
+  /** Listens on `port` (default: any free one). To stop a server and bring it back on its port, `refuse()` and `restore()` keep the port; listening again on a closed proxy's port races everything else for it. */
   async start(port = 0): Promise<this> {
     this.server = net.createServer((client) => {
-      if (!this.open) return this.refusing ? client.resetAndDestroy() : client.destroy();
+      if (this.stopped) return this.stopped === 'reset' ? client.resetAndDestroy() : client.destroy();
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
       const drop = () => {
@@ -93,9 +93,7 @@ export class TcpProxy {
   }
 
   cut(): void {
-    this.open = false;
-    this.refusing = false;
-    this.dropAll();
+    this.stop('close');
   }
 
   /**
@@ -107,20 +105,18 @@ export class TcpProxy {
    * can bind that very port as its source and connect to itself).
    */
   refuse(): void {
-    this.open = false;
-    this.refusing = true;
-    this.dropAll();
+    this.stop('reset');
   }
 
-  private dropAll(): void {
+  private stop(how: 'close' | 'reset'): void {
+    this.stopped = how;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
   }
 
   /** Lets traffic through again (and delivers what `hold()` kept back). */
   restore(): void {
-    this.open = true;
-    this.refusing = false;
+    this.stopped = undefined;
     this.held = false;
     for (const flush of this.flushers) flush();
   }
